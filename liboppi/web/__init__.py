@@ -1,0 +1,88 @@
+"""The web layer: blueprints, forms, login, security headers and error pages."""
+
+from __future__ import annotations
+
+from flask import Flask, render_template, session
+from flask_babel import get_locale
+from flask_babel import gettext as _
+from flask_login import current_user
+from flask_wtf.csrf import CSRFError
+
+from liboppi.extensions import babel, csrf, limiter, login_manager
+from liboppi.models import Library
+
+from . import database
+from .database import get_session
+from .security import add_security_headers
+
+LOCALES = ("fi", "sv", "en")
+LANGUAGE_NAMES = {"fi": "suomi", "sv": "svenska", "en": "English"}
+
+
+def select_locale() -> str:
+    """The interface language: the session's choice, then the user's, then Finnish."""
+    chosen = session.get("locale")
+    if chosen in LOCALES:
+        return chosen
+    if current_user.is_authenticated and current_user.locale in LOCALES:
+        return current_user.locale
+    return "fi"
+
+
+def init_web(app: Flask) -> None:
+    """Attach extensions, blueprints, headers and error pages to ``app``."""
+    database.init_app(app)
+    login_manager.init_app(app)
+    csrf.init_app(app)
+    babel.init_app(app, locale_selector=select_locale)
+    limiter.init_app(app)
+
+    from . import admin, auth, login, main  # noqa: F401  (login registers the user loader)
+
+    app.register_blueprint(main.bp)
+    app.register_blueprint(auth.bp)
+    app.register_blueprint(admin.bp)
+
+    app.after_request(add_security_headers)
+
+    @app.context_processor
+    def page_globals() -> dict:
+        return {
+            "current_locale": str(get_locale()),
+            "language_names": LANGUAGE_NAMES,
+            "locales": LOCALES,
+            "role_label": role_label,
+            "library_name": library_name,
+        }
+
+    @app.errorhandler(CSRFError)
+    def csrf_error(error: CSRFError):
+        return render_template("errors/400_csrf.html"), 400
+
+    for code in (403, 404, 405, 413, 429, 500):
+        app.register_error_handler(code, _error_page(code))
+
+
+def role_label(role: str) -> str:
+    """The translated name of a role."""
+    labels = {
+        "learner": _("Learner"),
+        "editor": _("Content editor"),
+        "library_coordinator": _("Library coordinator"),
+        "regional_coordinator": _("Regional coordinator"),
+        "admin": _("Administrator"),
+    }
+    return labels.get(str(role), str(role))
+
+
+def library_name(library_id: int) -> str:
+    """A library's name in the current language."""
+    library = get_session().get(Library, library_id)
+    return library.name(str(get_locale())) if library else ""
+
+
+def _error_page(code: int):
+    def handler(error):
+        return render_template("errors/error.html", code=code), code
+
+    return handler

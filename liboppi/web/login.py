@@ -1,0 +1,61 @@
+"""Flask-Login glue: the signed-in user as seen by views and templates."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from flask_login import UserMixin
+
+from liboppi.extensions import login_manager
+from liboppi.models import User
+from liboppi.services.authz import Principal, grants_of
+
+from .database import get_session
+
+
+@dataclass
+class SignedInUser(UserMixin):
+    """The signed-in user with the roles they hold now."""
+
+    user_id: int
+    public_id: str
+    display_name: str
+    email: str
+    locale: str | None
+    session_nonce: str
+    principal: Principal
+
+    def get_id(self) -> str:
+        # The nonce changes with the password, so other sessions end when it changes.
+        return f"{self.user_id}.{self.session_nonce}"
+
+    @classmethod
+    def from_user(cls, user: User) -> SignedInUser:
+        return cls(
+            user_id=user.id,
+            public_id=user.public_id,
+            display_name=user.display_name,
+            email=user.email,
+            locale=user.locale,
+            session_nonce=user.token_nonce[:12],
+            principal=Principal(user.id, grants_of(user.memberships)),
+        )
+
+    def has_role(self, role: str) -> bool:
+        """Whether the user holds ``role`` in any library or region."""
+        return role in self.principal.roles
+
+
+@login_manager.user_loader
+def load_user(user_id: str) -> SignedInUser | None:
+    raw_id, _, nonce = user_id.partition(".")
+    if not raw_id.isdigit():
+        return None
+    user = get_session().get(User, int(raw_id))
+    if user is None or not user.is_active or user.token_nonce[:12] != nonce:
+        return None
+    return SignedInUser.from_user(user)
+
+
+login_manager.login_view = "auth.login"
+login_manager.login_message = None
