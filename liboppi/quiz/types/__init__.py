@@ -1,0 +1,1 @@
+"""Question types, one module each; ``liboppi.quiz.registry`` lists them by key."""
