@@ -51,6 +51,11 @@ lint: install
 	$(VENV)/bin/lint-imports
 
 bench: install translations lrs
+	@if [ ! -x /usr/bin/wrk ]; then \
+	  if [ "$$(id -u)" = 0 ]; then (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null) \
+	    || echo "wrk could not be installed: the bounded Python load client is used"; \
+	  else echo "No /usr/bin/wrk: the bounded Python load client is used (sudo apt-get install wrk)"; fi; \
+	fi
 	$(PY) -m bench $(if $(ONLY),--only $(ONLY))
 
 # Extract translatable strings and merge them into the fi and sv catalogues.

@@ -147,19 +147,41 @@ demo_cli = AppGroup("demo", help="Demo data.")
 
 @demo_cli.command("seed")
 def demo_seed() -> None:
-    """Create demo users for every role in Lapland libraries and print their logins."""
-    if current_app.config["LIBOPPI"].is_production:
+    """Create demo users for every role in Lapland libraries and print their logins.
+
+    Also records their learning (module views and completions, quiz attempts) through the
+    services, once, in the courses and quizzes imported so far.
+    """
+    settings = current_app.config["LIBOPPI"]
+    if settings.is_production:
         fail("demo data is not created when LIBOPPI_ENV=production")
     with transaction() as session:
         orgs.load_lapland(session)
         logins = demo.seed(session)
+        activity = demo.seed_activity(session, base_url=settings.base_url)
     click.echo("Demo logins (password for all: see below):")
     for login in logins:
         click.echo(f"  {login.role:<22} {login.email:<38} {login.library}")
     click.echo(f"Password: {demo.DEMO_PASSWORD}")
+    if activity is None:
+        click.echo("Demo activity exists already.")
+    else:
+        click.echo(activity.line())
+        if activity.skipped:
+            missing = ", ".join(sorted(set(activity.skipped)))
+            click.echo(f"Not imported, so not studied: {missing} ('flask content import').")
 
 
 def register_cli(app: Flask) -> None:
     """Attach every command group to ``app``."""
     for group in (db_cli, orgs_cli, users_cli, demo_cli):
         app.cli.add_command(group)
+    from liboppi.cli_xapi import register_xapi_cli  # imports this module: import it late
+
+    register_xapi_cli(app, users_cli)
+    from liboppi.cli_quiz import register_quiz_cli  # imports this module: import it late
+
+    register_quiz_cli(app)
+    from liboppi.cli_content import content_cli  # imports this module: import it late
+
+    app.cli.add_command(content_cli)

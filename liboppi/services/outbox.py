@@ -8,8 +8,11 @@ at all. Nothing here talks to the LRS; the sender (``flask xapi worker``/``flush
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from liboppi import clock
@@ -99,3 +102,110 @@ def origin_for(
     return xs.Origin(
         base_url=base_url, user_id=user.public_id, library=group, language=language
     ), library_id
+
+
+# -- Reading the outbox: status, export, retrying parked statements ----------------------------
+
+
+@dataclass(frozen=True)
+class OutboxSummary:
+    """How many statements are where, for ``flask xapi status`` and monitoring."""
+
+    pending: int
+    due: int
+    delivered: int
+    parked: int
+    oldest_pending_at: datetime | None
+    #: The newest per-statement error among pending and parked statements.
+    last_row_error: str | None
+
+    def oldest_pending_age(self, now: datetime) -> timedelta | None:
+        """How long the oldest pending statement has waited, at ``now``."""
+        if self.oldest_pending_at is None:
+            return None
+        return max(now - self.oldest_pending_at, timedelta(0))
+
+
+def summarise(session: Session, now: datetime) -> OutboxSummary:
+    """Count the outbox by status; ``due`` are pending statements whose next attempt has come."""
+    counts = dict(
+        session.execute(
+            select(OutboxStatement.status, func.count()).group_by(OutboxStatement.status)
+        ).all()
+    )
+    due = session.scalar(
+        select(func.count()).where(
+            OutboxStatement.status == OutboxStatus.PENDING,
+            OutboxStatement.next_attempt_at <= now,
+        )
+    )
+    oldest = session.scalar(
+        select(func.min(OutboxStatement.created_at)).where(
+            OutboxStatement.status == OutboxStatus.PENDING
+        )
+    )
+    if isinstance(oldest, str):  # SQLite returns aggregates of datetimes as text
+        oldest = datetime.fromisoformat(oldest)
+    if oldest is not None and oldest.tzinfo is None:
+        oldest = oldest.replace(tzinfo=UTC)
+    last_error = session.scalar(
+        select(OutboxStatement.last_error)
+        .where(
+            OutboxStatement.status.in_([OutboxStatus.PENDING, OutboxStatus.PARKED]),
+            OutboxStatement.last_error.is_not(None),
+        )
+        .order_by(OutboxStatement.id.desc())
+        .limit(1)
+    )
+    return OutboxSummary(
+        pending=counts.get(OutboxStatus.PENDING, 0),
+        due=due or 0,
+        delivered=counts.get(OutboxStatus.DELIVERED, 0),
+        parked=counts.get(OutboxStatus.PARKED, 0),
+        oldest_pending_at=oldest,
+        last_row_error=last_error,
+    )
+
+
+def iter_payloads(
+    session: Session, statuses: Iterable[OutboxStatus] = (), *, chunk: int = 500
+) -> Iterator[bytes]:
+    """Yield the stored statement bytes, exactly as stored, oldest first.
+
+    ``statuses`` narrows to those statuses (all when empty). Rows are read in chunks by id, so
+    an outbox of any size streams in constant memory.
+    """
+    wanted = list(statuses)
+    last_id = 0
+    while True:
+        query = (
+            select(OutboxStatement.id, OutboxStatement.payload)
+            .where(OutboxStatement.id > last_id)
+            .order_by(OutboxStatement.id)
+            .limit(chunk)
+        )
+        if wanted:
+            query = query.where(OutboxStatement.status.in_(wanted))
+        rows = session.execute(query).all()
+        if not rows:
+            return
+        for row_id, payload in rows:
+            yield bytes(payload)
+            last_id = row_id
+
+
+def retry_parked(session: Session, statement_ids: Iterable[str] = ()) -> int:
+    """Put parked statements back in line (all, or those with ``statement_ids``); return how many.
+
+    For after a person fixed what the LRS rejected (its configuration, an extension it did not
+    know): the stored bytes are sent again as they are. The last error stays until delivery.
+    """
+    ids = list(statement_ids)
+    query = (
+        update(OutboxStatement)
+        .where(OutboxStatement.status == OutboxStatus.PARKED)
+        .values(status=OutboxStatus.PENDING, attempts=0, next_attempt_at=clock.now())
+    )
+    if ids:
+        query = query.where(OutboxStatement.statement_id.in_(ids))
+    return session.execute(query).rowcount or 0

@@ -11,7 +11,7 @@ from flask_wtf.csrf import CSRFError
 from liboppi.extensions import babel, csrf, limiter, login_manager
 from liboppi.models import Library
 
-from . import database
+from . import database, xapi_sender
 from .database import get_session
 from .security import add_security_headers
 
@@ -36,12 +36,20 @@ def init_web(app: Flask) -> None:
     csrf.init_app(app)
     babel.init_app(app, locale_selector=select_locale)
     limiter.init_app(app)
+    xapi_sender.init_app(app)  # the in-process xAPI sender, started by the first request
 
     from . import admin, auth, login, main  # noqa: F401  (login registers the user loader)
 
     app.register_blueprint(main.bp)
     app.register_blueprint(auth.bp)
     app.register_blueprint(admin.bp)
+    from . import quiz
+
+    app.register_blueprint(quiz.bp)
+    from . import editor, learn
+
+    app.register_blueprint(learn.bp)
+    app.register_blueprint(editor.bp)
 
     app.after_request(add_security_headers)
 

@@ -1,0 +1,1258 @@
+"""Taking a quiz: start, answer, submit, review, and practise the mistakes.
+
+Every answer is saved on the server as it is given, one row per question (saving the same
+answer again changes nothing). An unfinished attempt resumes with the same questions and
+option order, which were drawn from its seed at the start and stored. The time limit is
+enforced here with ``liboppi.clock``: an answer after ``deadline_at`` is refused, and an
+expired attempt is submitted with what was saved the next time anyone touches it.
+Submitting twice (two tabs) grades once: the first request claims the attempt with a
+conditional UPDATE and the second sees it already submitted.
+
+Grading is the pure ``liboppi.quiz.grading`` on the version the attempt started with and
+the pass mark copied onto the attempt. xAPI statements go to the outbox in the caller's
+transaction: ``quiz_attempted`` at the start, ``question_answered`` for each saved answer
+that changed, ``quiz_passed``/``quiz_failed`` at submit. Practice attempts are ungraded
+and send nothing.
+
+What a page may show follows the quiz's rules: ``feedback`` says when answer-specific
+feedback (whether right, and the chosen option's feedback) shows, ``review`` when the
+correct answers and the general feedback show.
+"""
+
+from __future__ import annotations
+
+import secrets
+import uuid
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import case, func, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from liboppi import clock
+from liboppi.models import Answer, Attempt, AttemptStatus, Quiz, QuizVersion
+from liboppi.models.content import Course
+from liboppi.quiz import grading, order
+from liboppi.quiz.registry import get_question_type
+from liboppi.quiz.source import Question, QuizSettings, QuizSource
+from liboppi.quiz.types.base import ResponseInvalid, Result
+from liboppi.xapi import statements as xs
+
+from . import item_analysis, outbox, progress
+from .errors import Conflict, NotFound
+from .quiz_import import get_current_version, get_quiz, quiz_source
+
+#: The language of a quiz's texts when its course is not imported (courses are fi or sv).
+UNKNOWN_LANGUAGE = "und"
+
+
+@dataclass(frozen=True, slots=True)
+class Recorder:
+    """Where statements about a learner's actions are grouped: instance URL and UI language."""
+
+    base_url: str
+    language: str = "fi"
+
+
+# -- What pages get ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class AttemptRow:
+    """One attempt as listed on the quiz's intro page."""
+
+    id: int
+    number: int
+    status: str
+    started_at: datetime
+    submitted_at: datetime | None
+    score_scaled: float | None
+    has_passed: bool | None
+    is_auto_submitted: bool
+    can_practise: bool
+
+
+@dataclass(frozen=True, slots=True)
+class QuizOverview:
+    """The intro page: rules, attempts used and left, best score, what can be done now."""
+
+    quiz_id: str
+    course_id: str
+    title: str
+    intro: str
+    settings: QuizSettings
+    question_count: int
+    is_archived: bool
+    attempts_used: int
+    attempts_left: int | None
+    best_scaled: float | None
+    has_passed: bool
+    open_attempt_id: int | None
+    open_practice_id: int | None
+    attempts: tuple[AttemptRow, ...]
+
+    @property
+    def can_start(self) -> bool:
+        """Tell whether a new attempt can start now (or the open one be resumed)."""
+        if self.open_attempt_id is not None:
+            return True
+        return not self.is_archived and (self.attempts_left is None or self.attempts_left > 0)
+
+
+@dataclass(frozen=True, slots=True)
+class Feedback:
+    """What a learner is told about one answer, as far as the quiz's rules allow.
+
+    ``is_correct``/``score``/``option_feedback`` are answer-specific feedback (None/empty
+    when not allowed); ``correct_summary`` and ``general_feedback`` belong to the review.
+    """
+
+    is_correct: bool | None = None
+    score: float | None = None
+    option_feedback: tuple[str, ...] = ()
+    correct_summary: str | None = None
+    general_feedback: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class QuestionState:
+    """One question of an attempt as the learner sees it, with their saved answer."""
+
+    number: int
+    id: str
+    type: str
+    view: Mapping[str, Any]
+    response: Any
+    is_answered: bool
+    is_valid: bool
+    is_final: bool
+    answer_lines: tuple[str, ...] = ()
+    feedback: Feedback | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class AttemptView:
+    """An attempt in progress (or just closed), question by question."""
+
+    attempt_id: int
+    quiz_id: str
+    title: str
+    status: AttemptStatus
+    settings: QuizSettings
+    started_at: datetime
+    deadline_at: datetime | None
+    questions: tuple[QuestionState, ...]
+    is_practice: bool
+
+    @property
+    def is_open(self) -> bool:
+        return self.status is AttemptStatus.IN_PROGRESS
+
+    @property
+    def answered_count(self) -> int:
+        return sum(question.is_answered for question in self.questions)
+
+    @property
+    def unanswered(self) -> tuple[QuestionState, ...]:
+        return tuple(question for question in self.questions if not question.is_answered)
+
+    def seconds_left(self) -> int | None:
+        """Return the whole seconds until the deadline (0 when past), or None without one."""
+        if self.deadline_at is None:
+            return None
+        return max(0, int((self.deadline_at - clock.now()).total_seconds()))
+
+
+@dataclass(frozen=True, slots=True)
+class SaveOutcome:
+    """What became of the answers sent in one request.
+
+    ``status`` is ``saved``; ``late`` when the deadline had passed (nothing saved, the
+    attempt is now submitted); or ``closed`` when the attempt was already submitted.
+    """
+
+    status: str
+    saved: tuple[str, ...] = ()
+    invalid: tuple[str, ...] = ()
+    locked: tuple[str, ...] = ()
+    saved_at: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ResultView:
+    """A submitted attempt: score, pass, and the review as far as the rules allow."""
+
+    attempt_id: int
+    quiz_id: str
+    title: str
+    settings: QuizSettings
+    started_at: datetime
+    submitted_at: datetime | None
+    is_auto_submitted: bool
+    score_raw: float
+    score_max: float
+    score_scaled: float
+    has_passed: bool
+    pass_mark: float
+    version_number: int
+    shows_feedback: bool
+    shows_correct: bool
+    questions: tuple[QuestionState, ...]
+    wrong_count: int
+    can_practise: bool
+
+
+@dataclass(frozen=True, slots=True)
+class PracticeView:
+    """A practice round: the question to try now and how many are right so far."""
+
+    attempt_id: int
+    source_attempt_id: int
+    quiz_id: str
+    title: str
+    total: int
+    done: int
+    current: QuestionState | None
+    last: QuestionState | None = None
+    shows_correct: bool = False
+    shows_feedback: bool = False
+
+    @property
+    def is_finished(self) -> bool:
+        return self.done >= self.total
+
+
+@dataclass(slots=True)
+class Loaded:
+    """An attempt with its quiz, version and parsed content, loaded once per call."""
+
+    attempt: Attempt
+    quiz: Quiz
+    version: QuizVersion
+    source: QuizSource
+    answers: dict[str, Answer] = field(default_factory=dict)
+
+    @property
+    def settings(self) -> QuizSettings:
+        return self.source.settings
+
+    def questions(self) -> list[Question]:
+        return [self.source.get_question(question_id) for question_id in self.attempt.question_ids]
+
+
+# -- Loading and rules ------------------------------------------------------------------------
+
+
+def load(session: Session, user_id: int, attempt_id: int, *, lock: bool = False) -> Loaded:
+    """Load the user's attempt; NotFound for anyone else's (its existence is not revealed).
+
+    ``lock`` takes the row lock (PostgreSQL) so a concurrent submit waits for this request.
+    """
+    query = select(Attempt).where(Attempt.id == attempt_id)
+    if lock:
+        query = query.with_for_update()
+    attempt = session.scalar(query)
+    if attempt is None or attempt.user_id != user_id:
+        raise NotFound("attempt")
+    if lock:
+        session.refresh(attempt)
+    version = session.get(QuizVersion, attempt.quiz_version_id)
+    quiz = session.get(Quiz, attempt.quiz_id)
+    assert version is not None and quiz is not None
+    answers = {
+        answer.question_id: answer
+        for answer in session.scalars(select(Answer).where(Answer.attempt_id == attempt.id))
+    }
+    return Loaded(attempt, quiz, version, quiz_source(quiz, version), answers)
+
+
+def shows_correct(settings: QuizSettings, attempt: Attempt) -> bool:
+    """Tell whether a submitted attempt's review may show the correct answers."""
+    if settings.review == "after_submit":
+        return True
+    return settings.review == "after_pass" and bool(attempt.has_passed)
+
+
+def shows_feedback_after_submit(settings: QuizSettings) -> bool:
+    """Tell whether answer-specific feedback shows once the attempt is submitted."""
+    return settings.feedback in ("immediately", "after_submit")
+
+
+def can_practise(settings: QuizSettings, attempt: Attempt, wrong_count: int) -> bool:
+    """Tell whether the learner may practise the questions they got wrong in an attempt.
+
+    Not when the quiz never reveals answers (``review: never``): trying until right
+    would reveal them.
+    """
+    return (
+        not attempt.is_practice
+        and attempt.status is AttemptStatus.SUBMITTED
+        and settings.review != "never"
+        and wrong_count > 0
+    )
+
+
+def is_expired(attempt: Attempt) -> bool:
+    """Tell whether an open attempt's deadline has passed."""
+    return (
+        attempt.status is AttemptStatus.IN_PROGRESS
+        and attempt.deadline_at is not None
+        and clock.now() > attempt.deadline_at
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class QuizListRow:
+    """A quiz in the list of quizzes, with the user's best result."""
+
+    quiz_id: str
+    course_id: str
+    course_title: str
+    title: str
+    attempts: int
+    best_scaled: float | None
+    has_passed: bool
+    has_open_attempt: bool
+
+
+def list_quizzes(session: Session, user_id: int, language: str = "fi") -> list[QuizListRow]:
+    """Return the quizzes in use, by course, with the user's attempts summed up in SQL.
+
+    ``course_title`` is the course's title in ``language`` (its id when not imported).
+    """
+    mine = (
+        select(
+            Attempt.quiz_id.label("quiz_id"),
+            func.count().label("attempts"),
+            func.max(Attempt.score_scaled).label("best"),
+            func.max(case((Attempt.has_passed.is_(True), 1), else_=0)).label("passed"),
+            func.max(case((Attempt.status == AttemptStatus.IN_PROGRESS, 1), else_=0)).label("open"),
+        )
+        .where(Attempt.user_id == user_id, Attempt.is_practice.is_(False))
+        .group_by(Attempt.quiz_id)
+        .subquery()
+    )
+    rows = session.execute(
+        select(
+            Quiz.stable_id,
+            Quiz.course_id,
+            Quiz.title,
+            mine.c.attempts,
+            mine.c.best,
+            mine.c.passed,
+            mine.c.open,
+            Course,
+        )
+        .outerjoin(mine, mine.c.quiz_id == Quiz.id)
+        .outerjoin(Course, Course.stable_id == Quiz.course_id)
+        .where(Quiz.is_archived.is_(False))
+        .order_by(Course.position, Quiz.course_id, Quiz.stable_id)
+    )
+    return [
+        QuizListRow(
+            quiz_id=stable_id,
+            course_id=course_id,
+            course_title=course.title_in(language) if course is not None else course_id,
+            title=title,
+            attempts=int(count or 0),
+            best_scaled=best,
+            has_passed=bool(passed),
+            has_open_attempt=bool(is_open),
+        )
+        for stable_id, course_id, title, count, best, passed, is_open, course in rows
+    ]
+
+
+# -- Intro page -------------------------------------------------------------------------------
+
+
+def get_overview(session: Session, user_id: int, quiz_id: str, recorder: Recorder) -> QuizOverview:
+    """Return the intro page of a quiz for a user (submitting an expired attempt first)."""
+    quiz = get_quiz(session, quiz_id)
+    version = get_current_version(session, quiz)
+    source = quiz_source(quiz, version)
+    attempts = list(
+        session.scalars(
+            select(Attempt)
+            .where(Attempt.user_id == user_id, Attempt.quiz_id == quiz.id)
+            .order_by(Attempt.started_at, Attempt.id)
+        )
+    )
+    for attempt in attempts:
+        if is_expired(attempt):
+            close_expired(session, load(session, user_id, attempt.id, lock=True), recorder)
+    graded = [attempt for attempt in attempts if not attempt.is_practice]
+    wrong = wrong_counts(session, [a.id for a in graded])
+    rows: list[AttemptRow] = []
+    settings_by_version: dict[int, QuizSettings] = {}
+    for number, attempt in enumerate(graded, 1):
+        settings = settings_by_version.get(attempt.quiz_version_id)
+        if settings is None:
+            attempt_version = session.get(QuizVersion, attempt.quiz_version_id)
+            assert attempt_version is not None
+            settings = quiz_source(quiz, attempt_version).settings
+            settings_by_version[attempt.quiz_version_id] = settings
+        rows.append(
+            AttemptRow(
+                id=attempt.id,
+                number=number,
+                status=attempt.status.value,
+                started_at=attempt.started_at,
+                submitted_at=attempt.submitted_at,
+                score_scaled=attempt.score_scaled,
+                has_passed=attempt.has_passed,
+                is_auto_submitted=attempt.is_auto_submitted,
+                can_practise=can_practise(settings, attempt, wrong.get(attempt.id, 0)),
+            )
+        )
+    settings = source.settings
+    used = len(graded)
+    scores = [a.score_scaled for a in graded if a.score_scaled is not None]
+    open_attempt = next((a for a in graded if a.status is AttemptStatus.IN_PROGRESS), None)
+    open_practice = next(
+        (a for a in attempts if a.is_practice and a.status is AttemptStatus.IN_PROGRESS), None
+    )
+    return QuizOverview(
+        quiz_id=quiz.stable_id,
+        course_id=quiz.course_id,
+        title=source.title,
+        intro=source.intro,
+        settings=settings,
+        question_count=len(order.draw_questions(source, 0)),
+        is_archived=quiz.is_archived,
+        attempts_used=used,
+        attempts_left=max(0, settings.attempts - used) if settings.attempts else None,
+        best_scaled=max(scores) if scores else None,
+        has_passed=any(a.has_passed for a in graded),
+        open_attempt_id=open_attempt.id if open_attempt else None,
+        open_practice_id=open_practice.id if open_practice else None,
+        attempts=tuple(reversed(rows)),
+    )
+
+
+def wrong_counts(session: Session, attempt_ids: Sequence[int]) -> dict[int, int]:
+    """Return how many graded questions each attempt got wrong (or left unanswered)."""
+    if not attempt_ids:
+        return {}
+    rows = session.execute(
+        select(Answer.attempt_id, func.count())
+        .where(
+            Answer.attempt_id.in_(attempt_ids),
+            Answer.score.is_not(None),
+            Answer.is_correct.is_(False),
+        )
+        .group_by(Answer.attempt_id)
+    )
+    return {attempt_id: count for attempt_id, count in rows}
+
+
+# -- Start ------------------------------------------------------------------------------------
+
+
+def find_open(session: Session, user_id: int, quiz: Quiz, *, practice: bool) -> Attempt | None:
+    """Return the user's unfinished attempt (or practice) at a quiz, if any."""
+    return session.scalar(
+        select(Attempt).where(
+            Attempt.user_id == user_id,
+            Attempt.quiz_id == quiz.id,
+            Attempt.is_practice.is_(practice),
+            Attempt.status == AttemptStatus.IN_PROGRESS,
+        )
+    )
+
+
+def start_attempt(session: Session, user_id: int, quiz_id: str, recorder: Recorder) -> Attempt:
+    """Start an attempt at the quiz's current version, or return the unfinished one.
+
+    Raises NotFound for an unknown or archived quiz and Conflict("no_attempts_left") when
+    the attempt limit is reached.
+    """
+    quiz = get_quiz(session, quiz_id)
+    found = find_open(session, user_id, quiz, practice=False)
+    if found is not None:
+        if not is_expired(found):
+            return found
+        close_expired(session, load(session, user_id, found.id, lock=True), recorder)
+    if quiz.is_archived:
+        raise NotFound("quiz")
+    version = get_current_version(session, quiz)
+    source = quiz_source(quiz, version)
+    settings = source.settings
+    if settings.attempts:
+        used = session.scalar(
+            select(func.count())
+            .select_from(Attempt)
+            .where(
+                Attempt.user_id == user_id,
+                Attempt.quiz_id == quiz.id,
+                Attempt.is_practice.is_(False),
+            )
+        )
+        if (used or 0) >= settings.attempts:
+            raise Conflict("no_attempts_left")
+    now = clock.now()
+    seed = secrets.token_hex(8)
+    question_ids = order.draw_questions(source, seed)
+    attempt = Attempt(
+        user_id=user_id,
+        quiz_id=quiz.id,
+        quiz_version_id=version.id,
+        seed=seed,
+        question_ids=question_ids,
+        option_orders={
+            question_id: order.option_order(
+                source.get_question(question_id), seed, shuffle=settings.shuffle_options
+            )
+            for question_id in question_ids
+        },
+        status=AttemptStatus.IN_PROGRESS,
+        started_at=now,
+        deadline_at=now + timedelta(minutes=settings.time_limit) if settings.time_limit else None,
+        pass_mark=settings.pass_mark,
+        registration=str(uuid.uuid4()),
+        is_practice=False,
+        is_auto_submitted=False,
+    )
+    if not insert_unless_open(session, attempt):
+        found = find_open(session, user_id, quiz, practice=False)
+        assert found is not None
+        return found
+    origin, library_id = outbox.origin_for(
+        session, user_id, base_url=recorder.base_url, language=recorder.language
+    )
+    about = activity(session, quiz, source)
+    outbox.enqueue(
+        session,
+        xs.quiz_attempted(
+            origin,
+            about.quiz,
+            registration=attempt.registration,
+            course=about.course,
+            clock=clock.now,
+        ),
+        user_id=user_id,
+        library_id=library_id,
+    )
+    return attempt
+
+
+def insert_unless_open(session: Session, attempt: Attempt) -> bool:
+    """Insert an attempt; False when another request opened one first (the unique index)."""
+    try:
+        with session.begin_nested():
+            session.add(attempt)
+            session.flush()
+    except IntegrityError:
+        return False
+    return True
+
+
+@dataclass(frozen=True, slots=True)
+class Activity:
+    """The quiz and its course as xAPI activities, in the language of the course."""
+
+    quiz: xs.Content
+    course: xs.Content | None
+    language: str
+
+
+def activity(session: Session, quiz: Quiz, source: QuizSource) -> Activity:
+    """Return the quiz's xAPI content, with its course as parent when the course is known."""
+    course = session.scalar(select(Course).where(Course.stable_id == quiz.course_id))
+    if course is None:
+        return Activity(xs.Content(source.id, {UNKNOWN_LANGUAGE: source.title}), None, "und")
+    language = course.language or UNKNOWN_LANGUAGE
+    return Activity(
+        xs.Content(source.id, {language: source.title}),
+        xs.Content(course.stable_id, dict(course.title)),
+        language,
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class Recording:
+    """Everything a statement about an attempt needs: actor, library and activities."""
+
+    origin: xs.Origin
+    library_id: int | None
+    about: Activity
+
+
+def recording_for(session: Session, loaded: Loaded, recorder: Recorder) -> Recording:
+    """Return the statement parts for an attempt's user and quiz."""
+    origin, library_id = outbox.origin_for(
+        session, loaded.attempt.user_id, base_url=recorder.base_url, language=recorder.language
+    )
+    return Recording(origin, library_id, activity(session, loaded.quiz, loaded.source))
+
+
+# -- Pages of an attempt ----------------------------------------------------------------------
+
+
+def get_attempt(session: Session, user_id: int, attempt_id: int, recorder: Recorder) -> AttemptView:
+    """Return an attempt's questions with the saved answers (an expired one is submitted)."""
+    loaded = load(session, user_id, attempt_id)
+    if is_expired(loaded.attempt):
+        loaded = load(session, user_id, attempt_id, lock=True)
+        close_expired(session, loaded, recorder)
+    return attempt_view(loaded)
+
+
+def attempt_view(loaded: Loaded) -> AttemptView:
+    """Build the view of an attempt: public question views, never the answers."""
+    attempt = loaded.attempt
+    immediate = loaded.settings.feedback == "immediately"
+    states = []
+    for number, question in enumerate(loaded.questions(), 1):
+        answer = loaded.answers.get(question.id)
+        feedback = None
+        if immediate and answer is not None and answer.is_final and not attempt.is_practice:
+            feedback = answer_feedback(question, answer.response, specific=True)
+        states.append(question_state(loaded, number, question, answer, feedback=feedback))
+    return AttemptView(
+        attempt_id=attempt.id,
+        quiz_id=loaded.quiz.stable_id,
+        title=loaded.source.title,
+        status=attempt.status,
+        settings=loaded.settings,
+        started_at=attempt.started_at,
+        deadline_at=attempt.deadline_at,
+        questions=tuple(states),
+        is_practice=attempt.is_practice,
+    )
+
+
+def question_state(
+    loaded: Loaded,
+    number: int,
+    question: Question,
+    answer: Answer | None,
+    *,
+    feedback: Feedback | None = None,
+) -> QuestionState:
+    """Return one question's public view with the learner's saved answer."""
+    question_type = get_question_type(question.type)
+    option_order = loaded.attempt.option_orders.get(question.id, [])
+    view = question_type.public_view(question, option_order=option_order)
+    response = answer.response if answer is not None else None
+    return QuestionState(
+        number=number,
+        id=question.id,
+        type=question.type,
+        view=view,
+        response=response,
+        is_answered=is_answered(question, response),
+        is_valid=answer.is_valid if answer is not None else True,
+        is_final=answer.is_final if answer is not None else False,
+        answer_lines=tuple(describe_response(question, view, response)),
+        feedback=feedback,
+    )
+
+
+def is_answered(question: Question, response: Any) -> bool:
+    """Tell whether a saved response gives an answer (an invalid one counts as given)."""
+    try:
+        canonical = get_question_type(question.type).normalise_response(response)
+    except ResponseInvalid:
+        return True
+    return canonical not in (None, "", [], {})
+
+
+def answer_feedback(
+    question: Question,
+    response: Any,
+    *,
+    specific: bool,
+    correct: bool = False,
+) -> Feedback:
+    """Grade a response and keep what the rules let the learner see."""
+    result = grading.grade(question, response)
+    return Feedback(
+        is_correct=result.is_correct if specific and result.is_graded else None,
+        score=result.score if specific else None,
+        option_feedback=result.feedback if specific else (),
+        correct_summary=result.correct_response_summary if correct else None,
+        general_feedback=question.feedback if correct else None,
+    )
+
+
+def describe_response(question: Question, view: Mapping[str, Any], response: Any) -> list[str]:
+    """Return the learner's answer as lines of text for summaries and the review."""
+    question_type = get_question_type(question.type)
+    try:
+        canonical = question_type.normalise_response(response)
+    except ResponseInvalid:
+        return [str(response)] if isinstance(response, str) else []
+    if canonical in (None, "", [], {}):
+        return []
+    kind = view.get("input")
+    if kind in ("radio", "checkbox"):
+        texts = {option["id"]: option["text"] for option in view["options"]}
+        chosen = [canonical] if isinstance(canonical, str) else list(canonical)
+        return [texts.get(option_id, option_id) for option_id in chosen]
+    if kind == "truefalse":
+        return ["true" if canonical else "false"]
+    if kind == "likert":
+        texts = {point["id"]: point["text"] for point in view["scale"]}
+        return [texts.get(canonical, canonical)]
+    if kind == "matching":
+        sources = {item["id"]: item["text"] for item in view["sources"]}
+        targets = {item["id"]: item["text"] for item in view["targets"]}
+        return [
+            f"{sources.get(left, left)} → {targets.get(right, right)}"
+            for left, right in canonical.items()
+        ]
+    if kind == "ordering":
+        texts = {item["id"]: item["text"] for item in view["items"]}
+        return [f"{n}. {texts.get(item_id, item_id)}" for n, item_id in enumerate(canonical, 1)]
+    return [str(canonical)]
+
+
+# -- Saving answers ---------------------------------------------------------------------------
+
+
+def save_answers(
+    session: Session,
+    user_id: int,
+    attempt_id: int,
+    responses: Mapping[str, Any],
+    recorder: Recorder,
+) -> SaveOutcome:
+    """Save answers (question id → form values) in an open attempt, each as given.
+
+    Saving a response equal to the saved one changes nothing. Questions not in the attempt
+    are ignored. An answer after the deadline is refused and the attempt submitted with
+    what was saved (status ``late``). With ``feedback: immediately`` a saved answer is
+    final: its feedback shows at once, so it can no longer change (listed in ``locked``).
+    """
+    loaded = load(session, user_id, attempt_id, lock=True)
+    attempt = loaded.attempt
+    if attempt.status is not AttemptStatus.IN_PROGRESS:
+        return SaveOutcome("closed")
+    if is_expired(attempt):
+        close_expired(session, loaded, recorder)
+        return SaveOutcome("late")
+    now = clock.now()
+    immediate = loaded.settings.feedback == "immediately"
+    in_attempt = set(attempt.question_ids)
+    saved: list[str] = []
+    invalid: list[str] = []
+    locked: list[str] = []
+    recording: Recording | None = None
+    for question_id, raw in responses.items():
+        if question_id not in in_attempt:
+            continue
+        question = loaded.source.get_question(question_id)
+        existing = loaded.answers.get(question_id)
+        if existing is not None and existing.is_final:
+            locked.append(question_id)
+            continue
+        response = clean_response(raw)
+        question_type = get_question_type(question.type)
+        try:
+            question_type.normalise_response(response)
+            is_valid = True
+        except ResponseInvalid:
+            is_valid = False
+        if not is_valid:
+            invalid.append(question_id)
+        if existing is None and not is_answered(question, response):
+            continue
+        if existing is not None and existing.response == response:
+            saved.append(question_id)
+            continue
+        result = grading.grade(question, response)
+        is_final = immediate and is_valid and is_answered(question, response)
+        answer = upsert_answer(
+            session,
+            loaded,
+            question,
+            response,
+            now=now,
+            is_valid=is_valid,
+            result=result if is_final else None,
+            is_final=is_final,
+        )
+        saved.append(question_id)
+        if attempt.is_practice or not is_answered(question, response) or not is_valid:
+            continue
+        if recording is None:
+            recording = recording_for(session, loaded, recorder)
+        enqueue_answered(session, loaded, question, response, result, answer, recording)
+    return SaveOutcome("saved", tuple(saved), tuple(invalid), tuple(locked), now)
+
+
+def clean_response(raw: Any) -> Any:
+    """Return form values in a JSON shape: strings, lists of strings, mappings of those.
+
+    One-element lists from single-valued fields become their string, so the saved
+    response compares equal however the browser sent it.
+    """
+    if isinstance(raw, Mapping):
+        return {str(key): clean_response(value) for key, value in sorted(raw.items())}
+    if isinstance(raw, (list, tuple)):
+        values = [clean_response(value) for value in raw]
+        return values
+    if raw is None or isinstance(raw, (str, bool, int, float)):
+        return raw
+    return str(raw)
+
+
+def upsert_answer(
+    session: Session,
+    loaded: Loaded,
+    question: Question,
+    response: Any,
+    *,
+    now: datetime,
+    is_valid: bool,
+    result: Result | None,
+    is_final: bool,
+) -> Answer:
+    """Insert or update the answer row of a question (one row per attempt and question).
+
+    ``seconds_spent`` is measured once, at the first save: the time since the previous
+    save in the attempt, or since the attempt started.
+    """
+    attempt = loaded.attempt
+    existing = loaded.answers.get(question.id)
+    values: dict[str, Any] = {
+        "response": response,
+        "canonical": canonical_or_none(question, response),
+        "is_valid": is_valid,
+        "saved_at": now,
+        "is_final": is_final,
+        "score": result.score if result is not None else None,
+        "points": result.score * question.points
+        if result is not None and result.score is not None
+        else None,
+        "is_correct": result.is_correct if result is not None else None,
+    }
+    if existing is not None:
+        for key, value in values.items():
+            setattr(existing, key, value)
+        session.flush()
+        return existing
+    previous = max(
+        (answer.saved_at for answer in loaded.answers.values()), default=attempt.started_at
+    )
+    insert_values = values | {
+        "attempt_id": attempt.id,
+        "question_id": question.id,
+        "first_saved_at": now,
+        "seconds_spent": max(0.0, (now - previous).total_seconds()),
+    }
+    dialect = session.get_bind().dialect.name
+    insert = pg_insert if dialect == "postgresql" else sqlite_insert
+    statement = insert(Answer).values(**insert_values)
+    # A concurrent save of the same question (autosave and a form post) updates the row
+    # the other request inserted instead of failing on the unique constraint.
+    statement = statement.on_conflict_do_update(
+        index_elements=["attempt_id", "question_id"],
+        set_={key: statement.excluded[key] for key in values},
+    )
+    session.execute(statement)
+    answer = session.scalars(
+        select(Answer)
+        .where(Answer.attempt_id == attempt.id, Answer.question_id == question.id)
+        .execution_options(populate_existing=True)
+    ).one()
+    loaded.answers[question.id] = answer
+    return answer
+
+
+def canonical_or_none(question: Question, response: Any) -> Any:
+    """Return the normalised response, or None when it is not a valid answer."""
+    try:
+        return get_question_type(question.type).normalise_response(response)
+    except ResponseInvalid:
+        return None
+
+
+def interaction_fields(definition: Mapping[str, Any]) -> dict[str, Any]:
+    """Return a question type's activity definition without ``type``, which the builder sets."""
+    return {key: value for key, value in definition.items() if key != "type"}
+
+
+def enqueue_answered(
+    session: Session,
+    loaded: Loaded,
+    question: Question,
+    response: Any,
+    result: Result,
+    answer: Answer,
+    recording: Recording,
+) -> None:
+    """Add the ``question_answered`` statement of a saved answer to the outbox."""
+    question_type = get_question_type(question.type)
+    canonical = question_type.normalise_response(response)
+    score = None
+    if result.score is not None:
+        score = xs.Score(raw=result.score * question.points, max=question.points)
+    language = recording.about.language
+    statement = xs.question_answered(
+        recording.origin,
+        recording.about.quiz,
+        xs.Question(
+            id=question.id,
+            name={language: question.id},
+            description={language: question.prompt},
+            interaction=interaction_fields(question_type.xapi_interaction(question, lang=language)),
+        ),
+        question_type.xapi_response(question, canonical),
+        registration=loaded.attempt.registration,
+        success=result.is_correct if result.score is not None else None,
+        score=score,
+        duration=answer.seconds_spent,
+        course=recording.about.course,
+        clock=clock.now,
+    )
+    outbox.enqueue(
+        session, statement, user_id=loaded.attempt.user_id, library_id=recording.library_id
+    )
+
+
+# -- Submitting and grading -------------------------------------------------------------------
+
+
+def submit_attempt(session: Session, user_id: int, attempt_id: int, recorder: Recorder) -> Attempt:
+    """Submit and grade an attempt; submitting an already submitted attempt changes nothing."""
+    loaded = load(session, user_id, attempt_id, lock=True)
+    if loaded.attempt.is_practice:
+        raise Conflict("practice_is_not_submitted")
+    if is_expired(loaded.attempt):
+        close_expired(session, loaded, recorder)
+    else:
+        finish(session, loaded, clock.now(), recorder, auto=False)
+    return loaded.attempt
+
+
+def close_expired(session: Session, loaded: Loaded, recorder: Recorder) -> None:
+    """Submit an attempt whose deadline passed, at its deadline, with what was saved."""
+    attempt = loaded.attempt
+    if attempt.is_practice or attempt.deadline_at is None:
+        return
+    finish(session, loaded, attempt.deadline_at, recorder, auto=True)
+
+
+def finish(
+    session: Session, loaded: Loaded, submitted_at: datetime, recorder: Recorder, *, auto: bool
+) -> bool:
+    """Claim, grade and record an open attempt; False when it was already submitted."""
+    attempt = loaded.attempt
+    claimed = session.execute(
+        update(Attempt)
+        .where(Attempt.id == attempt.id, Attempt.status == AttemptStatus.IN_PROGRESS)
+        .values(status=AttemptStatus.SUBMITTED, submitted_at=submitted_at, is_auto_submitted=auto)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    session.refresh(attempt)
+    if claimed != 1:
+        return False
+    questions = loaded.questions()
+    responses = {question_id: answer.response for question_id, answer in loaded.answers.items()}
+    result = grading.grade_attempt(questions, responses, attempt.pass_mark)
+    for question in questions:
+        graded = result.per_question[question.id]
+        answer = loaded.answers.get(question.id)
+        points = graded.score * question.points if graded.score is not None else None
+        if answer is None:
+            answer = Answer(
+                attempt_id=attempt.id,
+                question_id=question.id,
+                response=None,
+                canonical=None,
+                is_valid=True,
+                saved_at=submitted_at,
+                first_saved_at=submitted_at,
+                seconds_spent=None,
+                is_final=True,
+            )
+            session.add(answer)
+            loaded.answers[question.id] = answer
+        answer.score = graded.score
+        answer.points = points
+        answer.is_correct = graded.is_correct if graded.score is not None else None
+        answer.is_final = True
+    attempt.score_raw = result.points
+    attempt.score_max = result.max_points
+    attempt.score_scaled = result.scaled
+    attempt.has_passed = result.has_passed
+    session.flush()
+    item_analysis.record_graded(session, attempt, questions, loaded.answers)
+    record_finished(session, loaded, result, recorder)
+    return True
+
+
+def record_finished(
+    session: Session, loaded: Loaded, result: grading.AttemptResult, recorder: Recorder
+) -> None:
+    """Enqueue ``quiz_passed``/``quiz_failed``, and tell progress about a pass."""
+    attempt = loaded.attempt
+    recording = recording_for(session, loaded, recorder)
+    if result.max_points > 0:
+        score = xs.Score(raw=result.points, max=result.max_points, scaled=round(result.scaled, 4))
+    else:
+        score = xs.Score(raw=0, max=0, scaled=1.0)
+    build = xs.quiz_passed if result.has_passed else xs.quiz_failed
+    assert attempt.submitted_at is not None
+    statement = build(
+        recording.origin,
+        recording.about.quiz,
+        score,
+        registration=attempt.registration,
+        duration=max(timedelta(0), attempt.submitted_at - attempt.started_at),
+        course=recording.about.course,
+        clock=clock.now,
+    )
+    outbox.enqueue(session, statement, user_id=attempt.user_id, library_id=recording.library_id)
+    if result.has_passed:
+        progress.on_quiz_passed(
+            session,
+            attempt.user_id,
+            loaded.quiz.stable_id,
+            base_url=recorder.base_url,
+            language=recorder.language,
+        )
+
+
+def close_all_expired(session: Session, recorder: Recorder) -> int:
+    """Submit every attempt whose deadline has passed; return how many (for a cron job)."""
+    ids = session.execute(
+        select(Attempt.id, Attempt.user_id).where(
+            Attempt.status == AttemptStatus.IN_PROGRESS,
+            Attempt.deadline_at.is_not(None),
+            Attempt.deadline_at < clock.now(),
+        )
+    ).all()
+    for attempt_id, user_id in ids:
+        close_expired(session, load(session, user_id, attempt_id, lock=True), recorder)
+    return len(ids)
+
+
+# -- Result and review ------------------------------------------------------------------------
+
+
+def get_result(session: Session, user_id: int, attempt_id: int, recorder: Recorder) -> ResultView:
+    """Return a submitted attempt's result with the review its quiz's rules allow.
+
+    Raises Conflict("not_submitted") for an attempt still in progress.
+    """
+    loaded = load(session, user_id, attempt_id)
+    if is_expired(loaded.attempt):
+        loaded = load(session, user_id, attempt_id, lock=True)
+        close_expired(session, loaded, recorder)
+    attempt = loaded.attempt
+    if attempt.status is not AttemptStatus.SUBMITTED or attempt.is_practice:
+        raise Conflict("not_submitted")
+    settings = loaded.settings
+    correct = shows_correct(settings, attempt)
+    specific = shows_feedback_after_submit(settings)
+    states = []
+    wrong = 0
+    for number, question in enumerate(loaded.questions(), 1):
+        answer = loaded.answers.get(question.id)
+        response = answer.response if answer is not None else None
+        if answer is not None and answer.score is not None and answer.is_correct is False:
+            wrong += 1
+        feedback = None
+        if specific or correct:
+            feedback = answer_feedback(
+                question,
+                response,
+                specific=specific,
+                correct=correct,
+            )
+        states.append(question_state(loaded, number, question, answer, feedback=feedback))
+    return ResultView(
+        attempt_id=attempt.id,
+        quiz_id=loaded.quiz.stable_id,
+        title=loaded.source.title,
+        settings=settings,
+        started_at=attempt.started_at,
+        submitted_at=attempt.submitted_at,
+        is_auto_submitted=attempt.is_auto_submitted,
+        score_raw=attempt.score_raw or 0.0,
+        score_max=attempt.score_max or 0.0,
+        score_scaled=attempt.score_scaled or 0.0,
+        has_passed=bool(attempt.has_passed),
+        pass_mark=attempt.pass_mark,
+        version_number=loaded.version.number,
+        shows_feedback=specific,
+        shows_correct=correct,
+        questions=tuple(states),
+        wrong_count=wrong,
+        can_practise=can_practise(settings, attempt, wrong),
+    )
+
+
+# -- Mistakes-only practice -------------------------------------------------------------------
+
+
+def start_practice(session: Session, user_id: int, attempt_id: int) -> Attempt:
+    """Start practising the questions answered wrongly in a submitted attempt.
+
+    Returns the open practice of that attempt if there is one; an open practice of another
+    attempt at the same quiz is closed first. Raises Conflict("nothing_to_practise") when
+    the attempt has no wrong answers or its quiz never reveals answers.
+    """
+    source = load(session, user_id, attempt_id)
+    attempt = source.attempt
+    wrong = [
+        question_id
+        for question_id in attempt.question_ids
+        if (answer := source.answers.get(question_id)) is not None
+        and answer.score is not None
+        and answer.is_correct is False
+    ]
+    if not can_practise(source.settings, attempt, len(wrong)):
+        raise Conflict("nothing_to_practise")
+    found = find_open(session, user_id, source.quiz, practice=True)
+    if found is not None:
+        if found.practice_of_id == attempt.id:
+            return found
+        found.status = AttemptStatus.SUBMITTED
+        found.submitted_at = clock.now()
+        session.flush()
+    practice = Attempt(
+        user_id=user_id,
+        quiz_id=attempt.quiz_id,
+        quiz_version_id=attempt.quiz_version_id,
+        seed=attempt.seed,
+        question_ids=wrong,
+        option_orders={question_id: attempt.option_orders[question_id] for question_id in wrong},
+        status=AttemptStatus.IN_PROGRESS,
+        started_at=clock.now(),
+        deadline_at=None,
+        pass_mark=attempt.pass_mark,
+        registration=str(uuid.uuid4()),
+        is_practice=True,
+        is_auto_submitted=False,
+        practice_of_id=attempt.id,
+    )
+    if not insert_unless_open(session, practice):
+        found = find_open(session, user_id, source.quiz, practice=True)
+        assert found is not None
+        return found
+    return practice
+
+
+def load_practice(session: Session, user_id: int, practice_id: int) -> tuple[Loaded, Attempt]:
+    """Load a practice attempt and the attempt it practises."""
+    loaded = load(session, user_id, practice_id)
+    if not loaded.attempt.is_practice or loaded.attempt.practice_of_id is None:
+        raise NotFound("practice")
+    source = session.get(Attempt, loaded.attempt.practice_of_id)
+    assert source is not None
+    return loaded, source
+
+
+def get_practice(
+    session: Session, user_id: int, practice_id: int, *, last_question_id: str | None = None
+) -> PracticeView:
+    """Return the practice round: the next question not yet right, after the last one tried.
+
+    ``last_question_id`` (the question just answered) is shown with its feedback.
+    """
+    loaded, source_attempt = load_practice(session, user_id, practice_id)
+    settings = loaded.settings
+    correct = shows_correct(settings, source_attempt)
+    specific = settings.feedback != "never"
+    questions = loaded.questions()
+    remaining = [q for q in questions if not (a := loaded.answers.get(q.id)) or not a.is_correct]
+    current = None
+    if remaining:
+        tried = [a for a in loaded.answers.values() if a.question_id in loaded.attempt.question_ids]
+        latest = max(tried, key=lambda a: (a.saved_at, a.id)).question_id if tried else None
+        ids = [q.id for q in questions]
+        start = ids.index(latest) + 1 if latest in ids else 0
+        cycle = ids[start:] + ids[:start]
+        next_id = next(
+            question_id for question_id in cycle if question_id in {q.id for q in remaining}
+        )
+        number = ids.index(next_id) + 1
+        question = loaded.source.get_question(next_id)
+        # A wrong answer is not shown back: each try starts from a clean form.
+        current = question_state(loaded, number, question, None)
+    last = None
+    if last_question_id is not None and last_question_id in loaded.attempt.question_ids:
+        question = loaded.source.get_question(last_question_id)
+        answer = loaded.answers.get(last_question_id)
+        if answer is not None:
+            result = grading.grade(question, answer.response)
+            feedback = answer_feedback(
+                question,
+                answer.response,
+                specific=specific,
+                correct=correct,
+            )
+            # Whether the try was right is the point of practice: always shown.
+            feedback = Feedback(
+                is_correct=result.is_correct,
+                score=result.score,
+                option_feedback=feedback.option_feedback,
+                correct_summary=feedback.correct_summary,
+                general_feedback=feedback.general_feedback,
+            )
+            number = loaded.attempt.question_ids.index(last_question_id) + 1
+            last = question_state(loaded, number, question, answer, feedback=feedback)
+    return PracticeView(
+        attempt_id=loaded.attempt.id,
+        source_attempt_id=source_attempt.id,
+        quiz_id=loaded.quiz.stable_id,
+        title=loaded.source.title,
+        total=len(questions),
+        done=len(questions) - len(remaining),
+        current=current,
+        last=last,
+        shows_correct=correct,
+        shows_feedback=specific,
+    )
+
+
+def answer_practice(
+    session: Session, user_id: int, practice_id: int, question_id: str, raw: Any
+) -> bool | None:
+    """Grade one practice try; return whether it was right (None when not a valid answer).
+
+    A right answer is final; when every question has been right once the practice ends.
+    """
+    loaded, _source = load_practice(session, user_id, practice_id)
+    attempt = loaded.attempt
+    if attempt.status is not AttemptStatus.IN_PROGRESS:
+        raise Conflict("practice_finished")
+    if question_id not in attempt.question_ids:
+        raise NotFound("question")
+    existing = loaded.answers.get(question_id)
+    if existing is not None and existing.is_correct:
+        return True
+    question = loaded.source.get_question(question_id)
+    response = clean_response(raw)
+    if not is_answered(question, response):
+        return None
+    result = grading.grade(question, response)
+    upsert_answer(
+        session,
+        loaded,
+        question,
+        response,
+        now=clock.now(),
+        is_valid=result.is_valid,
+        result=result,
+        is_final=result.is_correct,
+    )
+    if not result.is_valid:
+        return None
+    if all(
+        (answer := loaded.answers.get(q)) is not None and answer.is_correct
+        for q in attempt.question_ids
+    ):
+        attempt.status = AttemptStatus.SUBMITTED
+        attempt.submitted_at = clock.now()
+        session.flush()
+    return result.is_correct

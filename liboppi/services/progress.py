@@ -1,0 +1,293 @@
+"""Recording a learner's progress: viewing and completing modules, passing their quizzes.
+
+Each event writes its progress row and its xAPI statement (to the outbox) in the caller's
+transaction: the first view of a module is "experienced", completing it is "completed",
+and meeting the course's completion rule the first time records the course completion
+once, with its own "completed" statement.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from liboppi import clock
+from liboppi.models import Course, CourseProgress, Module, ModuleProgress, ModuleVersion
+from liboppi.xapi import statements as xs
+
+from . import outbox
+from .errors import NotFound
+
+NOT_STARTED = "not_started"
+IN_PROGRESS = "in_progress"
+COMPLETED = "completed"
+RULE_WITH_QUIZZES = "all_modules_and_quizzes"
+VIEW_REFRESH = timedelta(minutes=1)
+
+
+@dataclass(frozen=True)
+class ModuleStatus:
+    """Where a learner is in one module."""
+
+    status: str
+    fraction: float
+    viewed_at: datetime | None = None
+    completed_at: datetime | None = None
+    quiz_passed_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class CourseStatus:
+    """Where a learner is in one course."""
+
+    status: str
+    completed_modules: int
+    total_modules: int
+    completed_at: datetime | None = None
+
+    @property
+    def fraction(self) -> float:
+        """Share of the course's modules completed, 0–1."""
+        return self.completed_modules / self.total_modules if self.total_modules else 0.0
+
+    @property
+    def percent(self) -> int:
+        """The fraction as a whole percentage."""
+        return round(self.fraction * 100)
+
+
+@dataclass(frozen=True)
+class CompletionResult:
+    """What completing a module recorded just now."""
+
+    module_completed: bool
+    course_completed: bool
+
+
+def _needs_quiz(course: Course, version: ModuleVersion | None) -> bool:
+    return course.completion == RULE_WITH_QUIZZES and bool(version and version.quiz_id)
+
+
+def _is_done(course: Course, version: ModuleVersion | None, row: ModuleProgress | None) -> bool:
+    if row is None or row.completed_at is None:
+        return False
+    return not _needs_quiz(course, version) or row.quiz_passed_at is not None
+
+
+def _fraction(course: Course, version: ModuleVersion | None, row: ModuleProgress) -> float:
+    if not _needs_quiz(course, version):
+        return 1.0 if row.completed_at is not None else 0.0
+    met = (row.completed_at is not None) + (row.quiz_passed_at is not None)
+    return met / 2
+
+
+def _status(course: Course, version: ModuleVersion | None, row: ModuleProgress | None) -> str:
+    if row is None or (row.viewed_at is None and row.completed_at is None):
+        return NOT_STARTED if row is None or row.quiz_passed_at is None else IN_PROGRESS
+    return COMPLETED if _is_done(course, version, row) else IN_PROGRESS
+
+
+def _active_modules(session: Session, course: Course) -> list[tuple[Module, ModuleVersion]]:
+    rows = session.execute(
+        select(Module, ModuleVersion)
+        .join(ModuleVersion, ModuleVersion.id == Module.current_version_id)
+        .where(Module.course_id == course.id, Module.is_archived.is_(False))
+        .order_by(Module.position)
+    )
+    return [(module, version) for module, version in rows]
+
+
+def _rows(session: Session, user_id: int, module_ids: list[int]) -> dict[int, ModuleProgress]:
+    if not module_ids:
+        return {}
+    return {
+        row.module_id: row
+        for row in session.scalars(
+            select(ModuleProgress).where(
+                ModuleProgress.user_id == user_id, ModuleProgress.module_id.in_(module_ids)
+            )
+        )
+    }
+
+
+def module_statuses(session: Session, user_id: int, course_id: str) -> dict[str, ModuleStatus]:
+    """The learner's status in each current module of a course, by module id."""
+    course = session.scalar(select(Course).filter_by(stable_id=course_id))
+    if course is None:
+        raise NotFound(course_id)
+    modules = _active_modules(session, course)
+    rows = _rows(session, user_id, [m.id for m, _ in modules])
+    statuses: dict[str, ModuleStatus] = {}
+    for module, version in modules:
+        row = rows.get(module.id)
+        statuses[module.stable_id] = ModuleStatus(
+            status=_status(course, version, row),
+            fraction=_fraction(course, version, row) if row else 0.0,
+            viewed_at=row.viewed_at if row else None,
+            completed_at=row.completed_at if row else None,
+            quiz_passed_at=row.quiz_passed_at if row else None,
+        )
+    return statuses
+
+
+def course_statuses(session: Session, user_id: int) -> dict[str, CourseStatus]:
+    """The learner's status in every current course, by course id."""
+    courses = list(session.scalars(select(Course).where(Course.is_archived.is_(False))))
+    completions = {
+        row.course_id: row.completed_at
+        for row in session.scalars(select(CourseProgress).filter_by(user_id=user_id))
+    }
+    result: dict[str, CourseStatus] = {}
+    for course in courses:
+        modules = _active_modules(session, course)
+        rows = _rows(session, user_id, [m.id for m, _ in modules])
+        done = sum(_is_done(course, v, rows.get(m.id)) for m, v in modules)
+        completed_at = completions.get(course.id)
+        if completed_at is not None:
+            status = COMPLETED
+        elif rows:
+            status = IN_PROGRESS
+        else:
+            status = NOT_STARTED
+        result[course.stable_id] = CourseStatus(status, done, len(modules), completed_at)
+    return result
+
+
+def _find(session: Session, course_id: str, module_id: str) -> tuple[Course, Module, ModuleVersion]:
+    found = session.execute(
+        select(Course, Module, ModuleVersion)
+        .join(Module, Module.course_id == Course.id)
+        .join(ModuleVersion, ModuleVersion.id == Module.current_version_id)
+        .where(
+            Course.stable_id == course_id,
+            Module.stable_id == module_id,
+            Course.is_archived.is_(False),
+            Module.is_archived.is_(False),
+        )
+    ).one_or_none()
+    if found is None:
+        raise NotFound(module_id)
+    course, module, version = found
+    return course, module, version
+
+
+def _row(session: Session, user_id: int, module: Module) -> ModuleProgress:
+    row = session.scalar(select(ModuleProgress).filter_by(user_id=user_id, module_id=module.id))
+    if row is None:
+        row = ModuleProgress(user_id=user_id, module_id=module.id, fraction=0.0)
+        session.add(row)
+    return row
+
+
+def _course_content(course: Course) -> xs.Content:
+    return xs.Content(id=course.stable_id, name=dict(course.title))
+
+
+def _module_content(module: Module, version: ModuleVersion) -> xs.Content:
+    return xs.Content(id=module.stable_id, name={version.language: version.title})
+
+
+def record_view(
+    session: Session, user_id: int, course_id: str, module_id: str, *, base_url: str, language: str
+) -> bool:
+    """Record that the learner opened a module; return True on their first view.
+
+    The first view adds an xAPI "experienced" statement.
+    """
+    course, module, version = _find(session, course_id, module_id)
+    row = _row(session, user_id, module)
+    now = clock.now()
+    if row.viewed_at is not None:
+        # Reloads and back-and-forth within a minute need no write.
+        if row.last_viewed_at is None or now - row.last_viewed_at >= VIEW_REFRESH:
+            row.last_viewed_at = now
+        return False
+    row.last_viewed_at = now
+    row.viewed_at = now
+    origin, library_id = outbox.origin_for(session, user_id, base_url=base_url, language=language)
+    statement = xs.module_experienced(
+        origin, _course_content(course), _module_content(module, version), clock=clock.now
+    )
+    outbox.enqueue(session, statement, user_id=user_id, library_id=library_id)
+    return True
+
+
+def complete_module(
+    session: Session, user_id: int, course_id: str, module_id: str, *, base_url: str, language: str
+) -> CompletionResult:
+    """Mark a module completed for the learner (once), and the course if that finishes it."""
+    course, module, version = _find(session, course_id, module_id)
+    row = _row(session, user_id, module)
+    if row.completed_at is not None:
+        return CompletionResult(False, False)
+    now = clock.now()
+    row.viewed_at = row.viewed_at or now
+    row.last_viewed_at = now
+    row.completed_at = now
+    row.module_version_id = version.id
+    row.fraction = _fraction(course, version, row)
+    origin, library_id = outbox.origin_for(session, user_id, base_url=base_url, language=language)
+    statement = xs.module_completed(
+        origin, _course_content(course), _module_content(module, version), clock=clock.now
+    )
+    outbox.enqueue(session, statement, user_id=user_id, library_id=library_id)
+    session.flush()
+    finished = _complete_course_if_done(session, user_id, course, base_url, language)
+    return CompletionResult(True, finished)
+
+
+def _complete_course_if_done(
+    session: Session, user_id: int, course: Course, base_url: str, language: str
+) -> bool:
+    existing = session.scalar(
+        select(CourseProgress).filter_by(user_id=user_id, course_id=course.id)
+    )
+    if existing is not None:
+        return False
+    modules = _active_modules(session, course)
+    if not modules:
+        return False
+    rows = _rows(session, user_id, [m.id for m, _ in modules])
+    if not all(_is_done(course, version, rows.get(module.id)) for module, version in modules):
+        return False
+    session.add(CourseProgress(user_id=user_id, course_id=course.id, completed_at=clock.now()))
+    origin, library_id = outbox.origin_for(session, user_id, base_url=base_url, language=language)
+    statement = xs.course_completed(origin, _course_content(course), clock=clock.now)
+    outbox.enqueue(session, statement, user_id=user_id, library_id=library_id)
+    session.flush()
+    return True
+
+
+def on_quiz_passed(
+    session: Session, user_id: int, quiz_id: str, *, base_url: str, language: str
+) -> None:
+    """Record that the learner passed ``quiz_id`` on every current module linking that quiz.
+
+    Called by the quiz engine when an attempt passes. The quiz's own xAPI statement is the
+    quiz engine's; this only adds "course completed" when the pass meets the course's
+    ``all_modules_and_quizzes`` rule for the first time.
+    """
+    found = session.execute(
+        select(Course, Module, ModuleVersion)
+        .join(Module, Module.course_id == Course.id)
+        .join(ModuleVersion, ModuleVersion.id == Module.current_version_id)
+        .where(
+            ModuleVersion.quiz_id == quiz_id,
+            Module.is_archived.is_(False),
+            Course.is_archived.is_(False),
+        )
+    ).all()
+    now = clock.now()
+    courses: dict[int, Course] = {}
+    for course, module, version in found:
+        row = _row(session, user_id, module)
+        if row.quiz_passed_at is None:
+            row.quiz_passed_at = now
+        row.fraction = _fraction(course, version, row)
+        courses[course.id] = course
+    session.flush()
+    for course in courses.values():
+        _complete_course_if_done(session, user_id, course, base_url, language)

@@ -1,0 +1,166 @@
+"""Learning pages: the course catalogue, course and module pages, images, and search."""
+
+from __future__ import annotations
+
+from functools import wraps
+
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import get_locale
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+from flask_wtf import FlaskForm
+from markupsafe import Markup
+
+from liboppi.services import catalog, progress, search
+from liboppi.services.authz import Action, can
+from liboppi.services.errors import Forbidden, NotFound
+
+from .database import get_session
+
+bp = Blueprint("learn", __name__)
+
+#: Images change only by a new import or upload (with a new ETag); a day is safe to keep.
+FILE_CACHE_SECONDS = 24 * 3600
+
+
+class CompleteForm(FlaskForm):
+    """The "mark as completed" button (its CSRF token)."""
+
+
+def service_errors(view):
+    """Turn Forbidden and NotFound from services into 403 and 404 pages."""
+
+    @wraps(view)
+    def wrapper(*args, **kwargs):
+        try:
+            return view(*args, **kwargs)
+        except Forbidden:
+            abort(403)
+        except NotFound:
+            abort(404)
+
+    return wrapper
+
+
+def _language() -> str:
+    return str(get_locale())
+
+
+def _base_url() -> str:
+    return current_app.config["LIBOPPI"].base_url
+
+
+@bp.route("/courses")
+@login_required
+def catalogue():
+    session = get_session()
+    tag = request.args.get("tag", "").strip() or None
+    audience = request.args.get("audience", "").strip() or None
+    courses = catalog.list_courses(session, tag=tag, audience=audience)
+    statuses = progress.course_statuses(session, current_user.user_id)
+    return render_template(
+        "learn/catalogue.html",
+        courses=courses,
+        statuses=statuses,
+        facets=catalog.list_facets(session),
+        tag=tag or "",
+        audience=audience or "",
+        language=_language(),
+    )
+
+
+@bp.route("/courses/<course_id>")
+@login_required
+@service_errors
+def course(course_id: str):
+    session = get_session()
+    detail = catalog.get_course(session, course_id)
+    statuses = progress.module_statuses(session, current_user.user_id, course_id)
+    course_statuses = progress.course_statuses(session, current_user.user_id)
+    next_module = next(
+        (m for m in detail.modules if statuses[m.id].status != progress.COMPLETED), None
+    )
+    return render_template(
+        "learn/course.html",
+        detail=detail,
+        statuses=statuses,
+        course_status=course_statuses.get(course_id),
+        course_statuses=course_statuses,
+        next_module=next_module,
+        language=_language(),
+    )
+
+
+@bp.route("/courses/<course_id>/<module_id>")
+@login_required
+@service_errors
+def module(course_id: str, module_id: str):
+    session = get_session()
+    page = catalog.get_module_page(session, course_id, module_id)
+    progress.record_view(
+        session,
+        current_user.user_id,
+        course_id,
+        module_id,
+        base_url=_base_url(),
+        language=_language(),
+    )
+    session.commit()
+    status = progress.module_statuses(session, current_user.user_id, course_id)[module_id]
+    return render_template(
+        "learn/module.html",
+        page=page,
+        content=Markup(page.html),  # sanitised with nh3 when the version was rendered
+        status=status,
+        form=CompleteForm(),
+        can_edit=can(current_user.principal, Action.EDIT_CONTENT),
+        language=_language(),
+    )
+
+
+@bp.route("/courses/<course_id>/<module_id>/complete", methods=["POST"])
+@login_required
+@service_errors
+def complete(course_id: str, module_id: str):
+    session = get_session()
+    if not CompleteForm().validate_on_submit():
+        abort(400)
+    result = progress.complete_module(
+        session,
+        current_user.user_id,
+        course_id,
+        module_id,
+        base_url=_base_url(),
+        language=_language(),
+    )
+    session.commit()
+    if result.course_completed:
+        flash(_("You completed the whole course. Well done!"), "success")
+    elif result.module_completed:
+        flash(_("The module is marked as completed."), "success")
+    return redirect(url_for("learn.module", course_id=course_id, module_id=module_id))
+
+
+@bp.route("/courses/<course_id>/files/<path:name>")
+@login_required
+@service_errors
+def course_file(course_id: str, name: str):
+    found = catalog.get_course_file(get_session(), course_id, name)
+    response = current_app.response_class(found.data, mimetype=found.content_type)
+    response.set_etag(found.etag)
+    response.last_modified = found.updated_at
+    response.cache_control.private = True
+    response.cache_control.max_age = FILE_CACHE_SECONDS
+    response.headers["Content-Disposition"] = "inline"
+    return response.make_conditional(request)
+
+
+@bp.route("/search")
+@login_required
+def search_page():
+    session = get_session()
+    query = request.args.get("q", "").strip()[:200]
+    hits = search.search_modules(session, query) if query else []
+    # Searching may have built the SQLite index on first use.
+    session.commit()
+    return render_template("learn/search.html", query=query, hits=hits, language=_language())

@@ -1,0 +1,440 @@
+"""Quiz pages: intro, questions, summary, result and review, practice, item analysis.
+
+Every page works without JavaScript: answers are plain form posts, saved on the server
+whichever button is pressed. ``static/js/quiz-autosave.js`` only adds saving on change.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from functools import wraps
+from typing import Any
+
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    current_app,
+    flash,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from flask_babel import get_locale
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+from markupsafe import Markup
+from werkzeug.datastructures import MultiDict
+
+from liboppi.content.render import render_markdown
+from liboppi.services import attempts, item_analysis
+from liboppi.services.attempts import AttemptView, QuestionState, Recorder
+from liboppi.services.errors import Conflict, Forbidden, NotFound
+
+from .database import get_session
+
+bp = Blueprint("quiz", __name__, url_prefix="/quizzes")
+
+
+def service_errors(view):
+    """Turn Forbidden and NotFound from services into 403 and 404 pages."""
+
+    @wraps(view)
+    def wrapper(*args, **kwargs):
+        try:
+            return view(*args, **kwargs)
+        except Forbidden:
+            abort(403)
+        except NotFound:
+            abort(404)
+
+    return wrapper
+
+
+def recorder() -> Recorder:
+    """Where this request's statements are grouped: the instance URL and the UI language."""
+    return Recorder(current_app.config["LIBOPPI"].base_url, str(get_locale()))
+
+
+@bp.app_template_filter("quiz_markdown")
+def quiz_markdown(text: str | None) -> Markup:
+    """Render question Markdown (prompts, feedback) to sanitised HTML."""
+    if not text:
+        return Markup("")
+    return Markup(render_markdown(text, base_url_for_images=None).html)
+
+
+@bp.app_template_filter("quiz_inline")
+def quiz_inline(text: str | None) -> Markup:
+    """Render a one-paragraph Markdown text (an option) without its paragraph tags."""
+    html = str(quiz_markdown(text)).strip()
+    if html.startswith("<p>") and html.endswith("</p>") and html.count("<p>") == 1:
+        html = html[3:-4]
+    return Markup(html)
+
+
+@bp.app_template_filter("percent")
+def percent(value: float | None) -> str:
+    """Write a 0–1 share as a whole percentage."""
+    return "–" if value is None else f"{round(value * 100)} %"
+
+
+def messages() -> Mapping[str, str]:
+    """Translated service error codes for flashes."""
+    return {
+        "no_attempts_left": _("You have used all attempts at this quiz."),
+        "nothing_to_practise": _("There is nothing to practise in this attempt."),
+        "not_submitted": _("This attempt has not been submitted yet."),
+        "practice_finished": _("This practice is finished."),
+        "practice_is_not_submitted": _("A practice is not submitted."),
+    }
+
+
+# -- Quiz list and intro ------------------------------------------------------------------------
+
+
+@bp.route("/")
+@login_required
+def index():
+    rows = attempts.list_quizzes(get_session(), current_user.user_id, str(get_locale()))
+    return render_template("quiz/index.html", rows=rows)
+
+
+@bp.route("/<quiz_id>")
+@login_required
+@service_errors
+def intro(quiz_id: str):
+    session = get_session()
+    overview = attempts.get_overview(session, current_user.user_id, quiz_id, recorder())
+    session.commit()
+    return render_template("quiz/intro.html", quiz=overview)
+
+
+@bp.route("/<quiz_id>/start", methods=["POST"])
+@login_required
+@service_errors
+def start(quiz_id: str):
+    session = get_session()
+    try:
+        attempt = attempts.start_attempt(session, current_user.user_id, quiz_id, recorder())
+    except Conflict as error:
+        session.commit()
+        flash(messages().get(str(error), str(error)), "error")
+        return redirect(url_for("quiz.intro", quiz_id=quiz_id))
+    session.commit()
+    return redirect(url_for("quiz.attempt", attempt_id=attempt.id))
+
+
+# -- Taking an attempt --------------------------------------------------------------------------
+
+
+def load_open(attempt_id: int) -> AttemptView | Response:
+    """Return an open attempt's view, or a redirect to its result when it has closed."""
+    session = get_session()
+    view = attempts.get_attempt(session, current_user.user_id, attempt_id, recorder())
+    session.commit()
+    if view.is_practice:
+        abort(404)
+    if not view.is_open:
+        return redirect(url_for("quiz.result", attempt_id=attempt_id))
+    return view
+
+
+@bp.route("/attempts/<int:attempt_id>")
+@login_required
+@service_errors
+def attempt(attempt_id: int):
+    view = load_open(attempt_id)
+    if isinstance(view, Response):
+        return view
+    if view.settings.layout == "all_on_one_page":
+        return redirect(url_for("quiz.all_questions", attempt_id=attempt_id))
+    first = view.unanswered[0].number if view.unanswered else 1
+    return redirect(url_for("quiz.question", attempt_id=attempt_id, number=first))
+
+
+def responses_from_form(form: MultiDict, questions: Sequence[QuestionState]) -> dict[str, Any]:
+    """Read the answers of the questions shown on the page from the posted form.
+
+    Every question on the page lists its id in a hidden ``shown`` field, so an unticked
+    checkbox group (which sends nothing) clears the saved answer.
+    """
+    shown = set(form.getlist("shown"))
+    responses: dict[str, Any] = {}
+    for state in questions:
+        if state.id not in shown:
+            continue
+        name = f"q.{state.id}"
+        kind = state.view.get("input")
+        if kind == "checkbox":
+            responses[state.id] = form.getlist(name)
+        elif kind == "matching":
+            responses[state.id] = {
+                source["id"]: form.get(f"{name}.{source['id']}", "")
+                for source in state.view["sources"]
+            }
+        elif kind == "ordering":
+            responses[state.id] = {
+                item["id"]: form.get(f"{name}.{item['id']}", "") for item in state.view["items"]
+            }
+        else:
+            responses[state.id] = form.get(name)
+    return responses
+
+
+def save_posted(view: AttemptView, questions: Sequence[QuestionState]) -> attempts.SaveOutcome:
+    """Save the answers posted for ``questions`` and commit."""
+    session = get_session()
+    outcome = attempts.save_answers(
+        session,
+        current_user.user_id,
+        view.attempt_id,
+        responses_from_form(request.form, questions),
+        recorder(),
+    )
+    session.commit()
+    return outcome
+
+
+def closed_redirect(outcome: attempts.SaveOutcome, attempt_id: int) -> Response | None:
+    """Tell the learner why an answer was not saved and go to the result, if so."""
+    if outcome.status == "late":
+        flash(
+            _(
+                "The time limit has passed, so this answer was not saved. Your attempt was "
+                "submitted with the answers saved before the deadline."
+            ),
+            "error",
+        )
+    elif outcome.status == "closed":
+        flash(_("This attempt was already submitted, so the answer was not saved."), "error")
+    else:
+        return None
+    return redirect(url_for("quiz.result", attempt_id=attempt_id))
+
+
+@bp.route("/attempts/<int:attempt_id>/questions/<int:number>", methods=["GET", "POST"])
+@login_required
+@service_errors
+def question(attempt_id: int, number: int):
+    view = load_open(attempt_id)
+    if isinstance(view, Response):
+        return view
+    if not 1 <= number <= len(view.questions):
+        abort(404)
+    if view.settings.layout == "all_on_one_page":
+        return redirect(url_for("quiz.all_questions", attempt_id=attempt_id))
+    if request.method == "GET":
+        return render_question_page(view, number)
+    current = view.questions[number - 1]
+    outcome = save_posted(view, [current])
+    closed = closed_redirect(outcome, attempt_id)
+    if closed is not None:
+        return closed
+    if outcome.invalid:
+        fresh = attempts.get_attempt(get_session(), current_user.user_id, attempt_id, recorder())
+        return render_question_page(fresh, number), 400
+    immediate = view.settings.feedback == "immediately"
+    if immediate and current.id in outcome.saved and not current.is_final:
+        # The feedback of the answer just given shows on the same page.
+        return redirect(url_for("quiz.question", attempt_id=attempt_id, number=number))
+    return redirect(target_after_save(attempt_id, number, len(view.questions)))
+
+
+def target_after_save(attempt_id: int, number: int, total: int) -> str:
+    """Return where the pressed button leads: previous, next, summary or the same page."""
+    go = request.form.get("go", "next")
+    if go == "previous" and number > 1:
+        return url_for("quiz.question", attempt_id=attempt_id, number=number - 1)
+    if go == "next" and number < total:
+        return url_for("quiz.question", attempt_id=attempt_id, number=number + 1)
+    if go == "stay":
+        return url_for("quiz.question", attempt_id=attempt_id, number=number)
+    if go.isdigit() and 1 <= int(go) <= total:
+        return url_for("quiz.question", attempt_id=attempt_id, number=int(go))
+    return url_for("quiz.summary", attempt_id=attempt_id)
+
+
+def render_question_page(view: AttemptView, number: int) -> str:
+    return render_template(
+        "quiz/question.html",
+        attempt=view,
+        questions=[view.questions[number - 1]],
+        number=number,
+        action=url_for("quiz.question", attempt_id=view.attempt_id, number=number),
+    )
+
+
+@bp.route("/attempts/<int:attempt_id>/all", methods=["GET", "POST"])
+@login_required
+@service_errors
+def all_questions(attempt_id: int):
+    view = load_open(attempt_id)
+    if isinstance(view, Response):
+        return view
+    if request.method == "GET":
+        return render_all_page(view)
+    outcome = save_posted(view, view.questions)
+    closed = closed_redirect(outcome, attempt_id)
+    if closed is not None:
+        return closed
+    if outcome.invalid:
+        fresh = attempts.get_attempt(get_session(), current_user.user_id, attempt_id, recorder())
+        return render_all_page(fresh), 400
+    if request.form.get("go") == "stay" or (
+        view.settings.feedback == "immediately" and outcome.saved
+    ):
+        return redirect(url_for("quiz.all_questions", attempt_id=attempt_id))
+    return redirect(url_for("quiz.summary", attempt_id=attempt_id))
+
+
+def render_all_page(view: AttemptView) -> str:
+    return render_template(
+        "quiz/question.html",
+        attempt=view,
+        questions=list(view.questions),
+        number=None,
+        action=url_for("quiz.all_questions", attempt_id=view.attempt_id),
+    )
+
+
+@bp.route("/attempts/<int:attempt_id>/autosave", methods=["POST"])
+@login_required
+@service_errors
+def autosave(attempt_id: int):
+    """Save answers sent by the autosave script; the reply says only what was saved."""
+    view = load_open(attempt_id)
+    if isinstance(view, Response):
+        return jsonify(status="closed", redirect=url_for("quiz.result", attempt_id=attempt_id))
+    if view.settings.feedback == "immediately":
+        # An answer given with immediate feedback is final: only an explicit post saves it.
+        return jsonify(status="refused"), 409
+    outcome = save_posted(view, view.questions)
+    if outcome.status != "saved":
+        return jsonify(
+            status=outcome.status, redirect=url_for("quiz.result", attempt_id=attempt_id)
+        )
+    return jsonify(
+        status="saved",
+        saved=list(outcome.saved),
+        invalid=list(outcome.invalid),
+        saved_at=outcome.saved_at.isoformat() if outcome.saved_at else None,
+    )
+
+
+@bp.route("/attempts/<int:attempt_id>/summary")
+@login_required
+@service_errors
+def summary(attempt_id: int):
+    view = load_open(attempt_id)
+    if isinstance(view, Response):
+        return view
+    return render_template("quiz/summary.html", attempt=view)
+
+
+@bp.route("/attempts/<int:attempt_id>/submit", methods=["POST"])
+@login_required
+@service_errors
+def submit(attempt_id: int):
+    session = get_session()
+    try:
+        attempts.submit_attempt(session, current_user.user_id, attempt_id, recorder())
+    except Conflict:
+        abort(404)
+    session.commit()
+    return redirect(url_for("quiz.result", attempt_id=attempt_id))
+
+
+@bp.route("/attempts/<int:attempt_id>/result")
+@login_required
+@service_errors
+def result(attempt_id: int):
+    session = get_session()
+    try:
+        view = attempts.get_result(session, current_user.user_id, attempt_id, recorder())
+    except Conflict:
+        session.commit()
+        return redirect(url_for("quiz.attempt", attempt_id=attempt_id))
+    session.commit()
+    return render_template("quiz/result.html", result=view)
+
+
+# -- Practice -----------------------------------------------------------------------------------
+
+
+@bp.route("/attempts/<int:attempt_id>/practice", methods=["POST"])
+@login_required
+@service_errors
+def start_practice(attempt_id: int):
+    session = get_session()
+    try:
+        practice = attempts.start_practice(session, current_user.user_id, attempt_id)
+    except Conflict as error:
+        flash(messages().get(str(error), str(error)), "error")
+        return redirect(url_for("quiz.result", attempt_id=attempt_id))
+    session.commit()
+    return redirect(url_for("quiz.practice", practice_id=practice.id))
+
+
+@bp.route("/practice/<int:practice_id>", methods=["GET", "POST"])
+@login_required
+@service_errors
+def practice(practice_id: int):
+    session = get_session()
+    if request.method == "POST":
+        question_id = request.form.get("question", "")
+        current = attempts.get_practice(session, current_user.user_id, practice_id)
+        states = [current.current] if current.current and current.current.id == question_id else []
+        responses = responses_from_form(request.form, states)
+        if not states or question_id not in responses:
+            return redirect(url_for("quiz.practice", practice_id=practice_id))
+        try:
+            attempts.answer_practice(
+                session, current_user.user_id, practice_id, question_id, responses[question_id]
+            )
+        except Conflict:
+            return redirect(url_for("quiz.practice", practice_id=practice_id))
+        session.commit()
+        return redirect(url_for("quiz.practice", practice_id=practice_id, last=question_id))
+    view = attempts.get_practice(
+        session, current_user.user_id, practice_id, last_question_id=request.args.get("last")
+    )
+    return render_template("quiz/practice.html", practice=view)
+
+
+# -- Item analysis ------------------------------------------------------------------------------
+
+
+def requested_version() -> int | None:
+    raw = request.args.get("version", "")
+    if not raw:
+        return None
+    if not raw.isdigit():
+        abort(404)
+    return int(raw)
+
+
+@bp.route("/<quiz_id>/item-analysis")
+@login_required
+@service_errors
+def analysis(quiz_id: str):
+    result = item_analysis.analyse(
+        get_session(), current_user.principal, quiz_id, version=requested_version()
+    )
+    return render_template("quiz/item_analysis.html", analysis=result)
+
+
+@bp.route("/<quiz_id>/item-analysis.csv")
+@login_required
+@service_errors
+def analysis_csv(quiz_id: str):
+    version = requested_version()
+    result = item_analysis.analyse(get_session(), current_user.principal, quiz_id, version=version)
+    name = f"{quiz_id}-item-analysis{f'-v{version}' if version else ''}.csv"
+    return Response(
+        item_analysis.to_csv(result),
+        mimetype="text/csv",
+        headers={"Content-Disposition": f'attachment; filename="{name}"'},
+    )
