@@ -10,6 +10,7 @@ from flask_wtf.csrf import CSRFError
 
 from liboppi.extensions import babel, csrf, limiter, login_manager
 from liboppi.models import Library
+from liboppi.services.errors import Forbidden, NotFound
 
 from . import database, xapi_sender
 from .database import get_session
@@ -69,6 +70,9 @@ def init_web(app: Flask) -> None:
 
     for code in (403, 404, 405, 413, 429, 500):
         app.register_error_handler(code, _error_page(code))
+    # Services decide authorisation; their refusals become the same pages everywhere.
+    app.register_error_handler(Forbidden, _error_page(403))
+    app.register_error_handler(NotFound, _error_page(404))
 
 
 def role_label(role: str) -> str:

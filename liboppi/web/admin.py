@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from functools import wraps
-
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
@@ -14,28 +12,13 @@ from liboppi.models import Membership, Role
 from liboppi.services import accounts, orgs
 from liboppi.services.accounts import MembershipSpec
 from liboppi.services.authz import Action, require
-from liboppi.services.errors import Forbidden, Invalid, NotFound
+from liboppi.services.errors import Invalid
 
 from .database import get_session
 from .forms import ConfirmForm, MembershipForm, UserCreateForm
 from .messages import service_message
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
-
-
-def service_errors(view):
-    """Turn Forbidden and NotFound from services into 403 and 404 pages."""
-
-    @wraps(view)
-    def wrapper(*args, **kwargs):
-        try:
-            return view(*args, **kwargs)
-        except Forbidden:
-            abort(403)
-        except NotFound:
-            abort(404)
-
-    return wrapper
 
 
 def _fill_choices(form: MembershipForm) -> None:
@@ -66,7 +49,6 @@ def _set_password_url(user) -> str:
 
 @bp.route("/users")
 @login_required
-@service_errors
 def users():
     query = request.args.get("q", "")
     rows = accounts.list_users(get_session(), current_user.principal, query)
@@ -75,7 +57,6 @@ def users():
 
 @bp.route("/users/new", methods=["GET", "POST"])
 @login_required
-@service_errors
 def new_user():
     session = get_session()
     require(current_user.principal, Action.MANAGE_USERS)
@@ -103,7 +84,6 @@ def new_user():
 
 @bp.route("/users/<int:user_id>")
 @login_required
-@service_errors
 def user(user_id: int):
     person = accounts.get_user(get_session(), current_user.principal, user_id)
     form = MembershipForm()
@@ -115,7 +95,6 @@ def user(user_id: int):
 
 @bp.route("/users/<int:user_id>/memberships", methods=["POST"])
 @login_required
-@service_errors
 def add_membership(user_id: int):
     session = get_session()
     person = accounts.get_user(session, current_user.principal, user_id)
@@ -137,7 +116,6 @@ def add_membership(user_id: int):
 
 @bp.route("/memberships/<int:membership_id>/end", methods=["POST"])
 @login_required
-@service_errors
 def end_membership(membership_id: int):
     session = get_session()
     if not ConfirmForm().validate_on_submit():
@@ -151,7 +129,6 @@ def end_membership(membership_id: int):
 
 @bp.route("/users/<int:user_id>/active", methods=["POST"])
 @login_required
-@service_errors
 def set_active(user_id: int):
     session = get_session()
     if not ConfirmForm().validate_on_submit():
@@ -171,7 +148,6 @@ def set_active(user_id: int):
 
 @bp.route("/users/<int:user_id>/link", methods=["POST"])
 @login_required
-@service_errors
 def set_password_link(user_id: int):
     session = get_session()
     require(current_user.principal, Action.MANAGE_USERS)

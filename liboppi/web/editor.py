@@ -8,8 +8,6 @@ refreshes it while typing.
 
 from __future__ import annotations
 
-from functools import wraps
-
 from flask import (
     Blueprint,
     abort,
@@ -34,7 +32,7 @@ from wtforms.validators import Length, Optional
 from liboppi.content.problems import Problem
 from liboppi.services import editor
 from liboppi.services.content_import import site_host_of
-from liboppi.services.errors import Forbidden, Invalid, NotFound
+from liboppi.services.errors import Invalid
 
 from .database import get_session
 
@@ -106,21 +104,6 @@ class RestoreForm(FlaskForm):
 
 class UploadForm(FlaskForm):
     image = FileField(_l("Image"), description=_l("PNG, JPEG, GIF or WebP, at most 2 MB."))
-
-
-def service_errors(view):
-    """Turn Forbidden and NotFound from services into 403 and 404 pages."""
-
-    @wraps(view)
-    def wrapper(*args, **kwargs):
-        try:
-            return view(*args, **kwargs)
-        except Forbidden:
-            abort(403)
-        except NotFound:
-            abort(404)
-
-    return wrapper
 
 
 def _settings():
@@ -230,7 +213,6 @@ def _render_edit(
 
 @bp.route("/")
 @login_required
-@service_errors
 def index():
     courses = editor.list_courses(get_session(), current_user.principal)
     return render_template("editor/index.html", courses=courses, language=str(get_locale()))
@@ -238,7 +220,6 @@ def index():
 
 @bp.route("/courses/<course_id>")
 @login_required
-@service_errors
 def course(course_id: str):
     detail = editor.get_course(get_session(), current_user.principal, course_id)
     return render_template(
@@ -252,7 +233,6 @@ def course(course_id: str):
 
 @bp.route("/courses/<course_id>/files", methods=["POST"])
 @login_required
-@service_errors
 def upload(course_id: str):
     session = get_session()
     detail = editor.get_course(session, current_user.principal, course_id)
@@ -302,7 +282,6 @@ def _upload_message(code: str) -> str:
 
 @bp.route("/modules/<module_id>", methods=["GET"])
 @login_required
-@service_errors
 def edit_module(module_id: str):
     module = editor.get_module(get_session(), current_user.principal, module_id)
     form = ModuleForm(formdata=None)
@@ -312,7 +291,6 @@ def edit_module(module_id: str):
 
 @bp.route("/modules/<module_id>", methods=["POST"])
 @login_required
-@service_errors
 def save_module(module_id: str):
     session = get_session()
     module = editor.get_module(session, current_user.principal, module_id)
@@ -372,7 +350,6 @@ def save_module(module_id: str):
 
 @bp.route("/modules/<module_id>/preview", methods=["POST"])
 @login_required
-@service_errors
 def preview_fragment(module_id: str):
     """The preview alone, for editor-preview.js to refresh while the editor types."""
     session = get_session()
@@ -395,7 +372,6 @@ def preview_fragment(module_id: str):
 
 @bp.route("/modules/<module_id>/revisions")
 @login_required
-@service_errors
 def revisions(module_id: str):
     session = get_session()
     module = editor.get_module(session, current_user.principal, module_id)
@@ -405,7 +381,6 @@ def revisions(module_id: str):
 
 @bp.route("/modules/<module_id>/diff")
 @login_required
-@service_errors
 def diff(module_id: str):
     session = get_session()
     module = editor.get_module(session, current_user.principal, module_id)
@@ -419,7 +394,6 @@ def diff(module_id: str):
 
 @bp.route("/modules/<module_id>/revisions/<int:number>")
 @login_required
-@service_errors
 def revision(module_id: str, number: int):
     session = get_session()
     current = editor.get_module(session, current_user.principal, module_id)
@@ -430,7 +404,6 @@ def revision(module_id: str, number: int):
 
 @bp.route("/modules/<module_id>/revisions/<int:number>/restore", methods=["POST"])
 @login_required
-@service_errors
 def restore(module_id: str, number: int):
     session = get_session()
     form = RestoreForm()
@@ -463,7 +436,6 @@ def restore(module_id: str, number: int):
 
 @bp.route("/courses/<course_id>/modules/new", methods=["GET", "POST"])
 @login_required
-@service_errors
 def new_module(course_id: str):
     session = get_session()
     detail = editor.get_course(session, current_user.principal, course_id)
@@ -507,7 +479,6 @@ def new_module(course_id: str):
 
 @bp.route("/modules/<module_id>/move", methods=["POST"])
 @login_required
-@service_errors
 def move(module_id: str):
     session = get_session()
     if not ConfirmForm().validate_on_submit():
@@ -528,14 +499,12 @@ def move(module_id: str):
 
 @bp.route("/modules/<module_id>/archive", methods=["POST"])
 @login_required
-@service_errors
 def archive(module_id: str):
     return _set_archived(module_id, True)
 
 
 @bp.route("/modules/<module_id>/unarchive", methods=["POST"])
 @login_required
-@service_errors
 def unarchive(module_id: str):
     return _set_archived(module_id, False)
 

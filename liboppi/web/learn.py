@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from functools import wraps
-
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
@@ -13,7 +11,6 @@ from markupsafe import Markup
 
 from liboppi.services import catalog, progress, search
 from liboppi.services.authz import Action, can
-from liboppi.services.errors import Forbidden, NotFound
 
 from .database import get_session
 
@@ -25,21 +22,6 @@ FILE_CACHE_SECONDS = 24 * 3600
 
 class CompleteForm(FlaskForm):
     """The "mark as completed" button (its CSRF token)."""
-
-
-def service_errors(view):
-    """Turn Forbidden and NotFound from services into 403 and 404 pages."""
-
-    @wraps(view)
-    def wrapper(*args, **kwargs):
-        try:
-            return view(*args, **kwargs)
-        except Forbidden:
-            abort(403)
-        except NotFound:
-            abort(404)
-
-    return wrapper
 
 
 def _language() -> str:
@@ -71,7 +53,6 @@ def catalogue():
 
 @bp.route("/courses/<course_id>")
 @login_required
-@service_errors
 def course(course_id: str):
     session = get_session()
     detail = catalog.get_course(session, course_id)
@@ -93,7 +74,6 @@ def course(course_id: str):
 
 @bp.route("/courses/<course_id>/<module_id>")
 @login_required
-@service_errors
 def module(course_id: str, module_id: str):
     session = get_session()
     page = catalog.get_module_page(session, course_id, module_id)
@@ -120,7 +100,6 @@ def module(course_id: str, module_id: str):
 
 @bp.route("/courses/<course_id>/<module_id>/complete", methods=["POST"])
 @login_required
-@service_errors
 def complete(course_id: str, module_id: str):
     session = get_session()
     if not CompleteForm().validate_on_submit():
@@ -143,7 +122,6 @@ def complete(course_id: str, module_id: str):
 
 @bp.route("/courses/<course_id>/files/<path:name>")
 @login_required
-@service_errors
 def course_file(course_id: str, name: str):
     found = catalog.get_course_file(get_session(), course_id, name)
     response = current_app.response_class(found.data, mimetype=found.content_type)

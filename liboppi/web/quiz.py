@@ -7,7 +7,6 @@ whichever button is pressed. ``static/js/quiz-autosave.js`` only adds saving on 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from functools import wraps
 from typing import Any
 
 from flask import (
@@ -31,26 +30,11 @@ from werkzeug.datastructures import MultiDict
 from liboppi.content.render import render_markdown
 from liboppi.services import attempts, item_analysis
 from liboppi.services.attempts import AttemptView, QuestionState, Recorder
-from liboppi.services.errors import Conflict, Forbidden, NotFound
+from liboppi.services.errors import Conflict
 
 from .database import get_session
 
 bp = Blueprint("quiz", __name__, url_prefix="/quizzes")
-
-
-def service_errors(view):
-    """Turn Forbidden and NotFound from services into 403 and 404 pages."""
-
-    @wraps(view)
-    def wrapper(*args, **kwargs):
-        try:
-            return view(*args, **kwargs)
-        except Forbidden:
-            abort(403)
-        except NotFound:
-            abort(404)
-
-    return wrapper
 
 
 def recorder() -> Recorder:
@@ -104,7 +88,6 @@ def index():
 
 @bp.route("/<quiz_id>")
 @login_required
-@service_errors
 def intro(quiz_id: str):
     session = get_session()
     overview = attempts.get_overview(session, current_user.user_id, quiz_id, recorder())
@@ -114,7 +97,6 @@ def intro(quiz_id: str):
 
 @bp.route("/<quiz_id>/start", methods=["POST"])
 @login_required
-@service_errors
 def start(quiz_id: str):
     session = get_session()
     try:
@@ -144,7 +126,6 @@ def load_open(attempt_id: int) -> AttemptView | Response:
 
 @bp.route("/attempts/<int:attempt_id>")
 @login_required
-@service_errors
 def attempt(attempt_id: int):
     view = load_open(attempt_id)
     if isinstance(view, Response):
@@ -217,7 +198,6 @@ def closed_redirect(outcome: attempts.SaveOutcome, attempt_id: int) -> Response 
 
 @bp.route("/attempts/<int:attempt_id>/questions/<int:number>", methods=["GET", "POST"])
 @login_required
-@service_errors
 def question(attempt_id: int, number: int):
     view = load_open(attempt_id)
     if isinstance(view, Response):
@@ -269,7 +249,6 @@ def render_question_page(view: AttemptView, number: int) -> str:
 
 @bp.route("/attempts/<int:attempt_id>/all", methods=["GET", "POST"])
 @login_required
-@service_errors
 def all_questions(attempt_id: int):
     view = load_open(attempt_id)
     if isinstance(view, Response):
@@ -302,7 +281,6 @@ def render_all_page(view: AttemptView) -> str:
 
 @bp.route("/attempts/<int:attempt_id>/autosave", methods=["POST"])
 @login_required
-@service_errors
 def autosave(attempt_id: int):
     """Save answers sent by the autosave script; the reply says only what was saved."""
     view = load_open(attempt_id)
@@ -326,7 +304,6 @@ def autosave(attempt_id: int):
 
 @bp.route("/attempts/<int:attempt_id>/summary")
 @login_required
-@service_errors
 def summary(attempt_id: int):
     view = load_open(attempt_id)
     if isinstance(view, Response):
@@ -336,7 +313,6 @@ def summary(attempt_id: int):
 
 @bp.route("/attempts/<int:attempt_id>/submit", methods=["POST"])
 @login_required
-@service_errors
 def submit(attempt_id: int):
     session = get_session()
     try:
@@ -349,7 +325,6 @@ def submit(attempt_id: int):
 
 @bp.route("/attempts/<int:attempt_id>/result")
 @login_required
-@service_errors
 def result(attempt_id: int):
     session = get_session()
     try:
@@ -366,7 +341,6 @@ def result(attempt_id: int):
 
 @bp.route("/attempts/<int:attempt_id>/practice", methods=["POST"])
 @login_required
-@service_errors
 def start_practice(attempt_id: int):
     session = get_session()
     try:
@@ -380,7 +354,6 @@ def start_practice(attempt_id: int):
 
 @bp.route("/practice/<int:practice_id>", methods=["GET", "POST"])
 @login_required
-@service_errors
 def practice(practice_id: int):
     session = get_session()
     if request.method == "POST":
@@ -418,7 +391,6 @@ def requested_version() -> int | None:
 
 @bp.route("/<quiz_id>/item-analysis")
 @login_required
-@service_errors
 def analysis(quiz_id: str):
     result = item_analysis.analyse(
         get_session(), current_user.principal, quiz_id, version=requested_version()
@@ -428,7 +400,6 @@ def analysis(quiz_id: str):
 
 @bp.route("/<quiz_id>/item-analysis.csv")
 @login_required
-@service_errors
 def analysis_csv(quiz_id: str):
     version = requested_version()
     result = item_analysis.analyse(get_session(), current_user.principal, quiz_id, version=version)
