@@ -21,8 +21,8 @@ from sqlalchemy import inspect
 
 from liboppi.cli import fail, transaction
 from liboppi.content.frontmatter import parse_module_meta, split_front_matter
-from liboppi.content.lint import check_tree
-from liboppi.content.loader import COURSES_DIR, load_tree
+from liboppi.content.lint import check_scan, check_tree
+from liboppi.content.loader import COURSES_DIR, scan_tree, tree_from_scan
 from liboppi.content.problems import ContentError, Problem
 from liboppi.services import catalog, content_import, quiz_import
 
@@ -118,13 +118,15 @@ def content_import_command(path: Path | None) -> None:
     settings = current_app.config["LIBOPPI"]
     root, quiz_root = _roots(path)
     quiz_ids, _, _ = _quizzes(root, quiz_root)
-    problems = check_tree(root, known_quiz_ids=quiz_ids, previous_ids=_previous_ids())
+    # One reading of the files serves both the checker and the import.
+    scan = scan_tree(root)
+    problems = check_scan(scan, known_quiz_ids=quiz_ids, previous_ids=_previous_ids())
     errors, _ = _print(problems, err=True)
     if errors:
         click.echo(f"{errors} error(s); nothing was imported.", err=True)
         sys.exit(EXIT_PROBLEMS)
     try:
-        tree = load_tree(root)
+        tree = tree_from_scan(root, scan)
         total = sum(len(course.modules) for course in tree.courses)
         with (
             click.progressbar(length=total, label="Importing modules", file=sys.stderr) as bar,

@@ -11,7 +11,7 @@ from pathlib import Path
 
 from liboppi.content.body_checks import check_body
 from liboppi.content.frontmatter import ModuleMeta, parse_module_meta, split_front_matter
-from liboppi.content.loader import COURSE_FILE, scan_tree
+from liboppi.content.loader import COURSE_FILE, TreeScan, scan_tree
 from liboppi.content.problems import ContentError, Problem
 
 
@@ -44,7 +44,16 @@ def check_tree(
     ``previous_ids`` maps a repository-relative file path to the id the database knows
     it by, so that an edited id is caught before import.
     """
-    scan = scan_tree(root)
+    return check_scan(scan_tree(root), known_quiz_ids=known_quiz_ids, previous_ids=previous_ids)
+
+
+def check_scan(
+    scan: TreeScan,
+    *,
+    known_quiz_ids: set[str] | None,
+    previous_ids: Mapping[str, str] | None = None,
+) -> list[Problem]:
+    """Check a tree ``scan_tree`` has read (see ``check_tree``); return all problems, sorted."""
     problems = list(scan.problems)
     for module in scan.modules:
         if known_quiz_ids is not None:

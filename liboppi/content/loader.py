@@ -483,7 +483,11 @@ def load_tree(root: Path) -> ContentTree:
     Warnings (a missing ``estimated_minutes``, a `#` heading in a body…) do not stop
     loading; they are returned on ``ContentTree.warnings``.
     """
-    scan = scan_tree(root)
+    return tree_from_scan(root, scan_tree(root))
+
+
+def tree_from_scan(root: Path, scan: TreeScan) -> ContentTree:
+    """The tree ``scan_tree(root)`` read; raise ContentError if it found any error."""
     if scan.has_errors:
         raise ContentError(scan.problems)
     return ContentTree(

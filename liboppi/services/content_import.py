@@ -20,7 +20,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, selectinload
 
 from liboppi import clock
 from liboppi.content.body_checks import resolve_relative
@@ -182,13 +182,16 @@ def add_version(
     site_host: str | None,
     author_id: int | None = None,
     message: str = "",
+    parsed: ParsedModule | None = None,
 ) -> ModuleVersion:
     """Add the next version of ``module`` from its full file text, rendered, and make it current.
 
     The caller has checked the text; a front matter that cannot be read raises ContentError.
+    ``parsed`` is ``raw_text`` already read (the import has it from the loader).
     """
     path = module_path(course, module.file_name)
-    parsed = parse_module_text(path, raw_text)
+    if parsed is None:
+        parsed = parse_module_text(path, raw_text)
     language = parsed.meta.lang or course.language
     rendered = render_body(
         parsed.body,
@@ -426,6 +429,7 @@ def _import_module(
             targets=targets,
             site_host=site_host,
             message="import",
+            parsed=ParsedModule(source.meta, source.body),
         )
     return module
 
@@ -455,7 +459,10 @@ def import_tree(
         raise ContentError(problems)
 
     targets = {**link_targets_in_database(session), **_link_targets_in_tree(tree)}
-    modules = {m.stable_id: m for m in session.scalars(select(Module))}
+    modules = {
+        m.stable_id: m
+        for m in session.scalars(select(Module).options(selectinload(Module.current_version)))
+    }
     seen_modules: set[str] = set()
     seen_courses: set[str] = set()
     stale_courses: set[int] = set()
@@ -502,6 +509,5 @@ def import_tree(
             course.is_archived = True
             course.updated_at = clock.now()
     session.flush()
-    for module in dict.fromkeys(touched):
-        search.index_module(session, module)
+    search.index_modules(session, touched)
     return summary

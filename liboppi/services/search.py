@@ -19,6 +19,7 @@ Snippets are escaped text in which only ``<mark>`` elements are added.
 from __future__ import annotations
 
 import re
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 
 from markupsafe import Markup, escape
@@ -72,7 +73,11 @@ def set_search_vector(session: Session, version: ModuleVersion) -> None:
         version.search_vector = vector_expression(version.title, version.plain_text)
 
 
-def _ensure_fts_table(session: Session) -> None:
+def _ensure_fts_table(session: Session, *, except_ids: Collection[int] = ()) -> None:
+    """Create the index table if needed and fill the rows it lacks.
+
+    ``except_ids`` are modules the caller is about to write anyway (not stemmed twice).
+    """
     exists = session.execute(
         text("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = :name"),
         {"name": FTS_TABLE},
@@ -94,8 +99,10 @@ def _ensure_fts_table(session: Session) -> None:
             Module.id.not_in(select(column("rowid")).select_from(table(FTS_TABLE))),
         )
     ).all()
+    skip = set(except_ids)
     for module_pk, title, plain_text in missing:
-        _write_fts_row(session, module_pk, title, plain_text)
+        if module_pk not in skip:
+            _write_fts_row(session, module_pk, title, plain_text)
 
 
 def _write_fts_row(session: Session, module_pk: int, title: str, plain_text: str) -> None:
@@ -108,14 +115,23 @@ def _write_fts_row(session: Session, module_pk: int, title: str, plain_text: str
 
 def index_module(session: Session, module: Module) -> None:
     """Bring the SQLite index row of ``module`` up to date (PostgreSQL needs nothing)."""
+    index_modules(session, [module])
+
+
+def index_modules(session: Session, modules: Iterable[Module]) -> None:
+    """Bring the SQLite index rows of ``modules`` up to date, each stemmed once."""
     if not _is_sqlite(session):
         return
-    _ensure_fts_table(session)
-    version = module.current_version
-    if module.is_archived or version is None:
-        session.execute(text(f"DELETE FROM {FTS_TABLE} WHERE rowid = :id"), {"id": module.id})
+    modules = list(dict.fromkeys(modules))
+    if not modules:
         return
-    _write_fts_row(session, module.id, version.title, version.plain_text)
+    _ensure_fts_table(session, except_ids={module.id for module in modules})
+    for module in modules:
+        version = module.current_version
+        if module.is_archived or version is None:
+            session.execute(text(f"DELETE FROM {FTS_TABLE} WHERE rowid = :id"), {"id": module.id})
+            continue
+        _write_fts_row(session, module.id, version.title, version.plain_text)
 
 
 def _highlight(raw: str) -> Markup:
