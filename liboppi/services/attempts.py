@@ -32,7 +32,7 @@ from sqlalchemy import case, func, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, load_only
 
 from liboppi import clock
 from liboppi.models import Answer, Attempt, AttemptStatus, Quiz, QuizVersion
@@ -255,15 +255,28 @@ def load(session: Session, user_id: int, attempt_id: int, *, lock: bool = False)
     """
     query = select(Attempt).where(Attempt.id == attempt_id)
     if lock:
-        query = query.with_for_update()
+        # Read the row afresh under the lock, even when the session holds it already.
+        query = query.with_for_update().execution_options(populate_existing=True)
     attempt = session.scalar(query)
     if attempt is None or attempt.user_id != user_id:
         raise NotFound("attempt")
-    if lock:
-        session.refresh(attempt)
-    version = session.get(QuizVersion, attempt.quiz_version_id)
-    quiz = session.get(Quiz, attempt.quiz_id)
-    assert version is not None and quiz is not None
+    # The version's content (texts, JSON) is read only when ``quiz_source`` has not cached
+    # the parsed quiz of its content hash yet: the row itself is read without it.
+    version, quiz = session.execute(
+        select(QuizVersion, Quiz)
+        .join(Quiz, QuizVersion.quiz_id == Quiz.id)
+        .where(QuizVersion.id == attempt.quiz_version_id)
+        .options(
+            load_only(
+                QuizVersion.id,
+                QuizVersion.quiz_id,
+                QuizVersion.number,
+                QuizVersion.content_hash,
+                QuizVersion.imported_at,
+            )
+        )
+    ).one()
+    assert quiz.id == attempt.quiz_id
     answers = {
         answer.question_id: answer
         for answer in session.scalars(select(Answer).where(Answer.attempt_id == attempt.id))
@@ -596,11 +609,23 @@ def recording_for(session: Session, loaded: Loaded, recorder: Recorder) -> Recor
 
 def get_attempt(session: Session, user_id: int, attempt_id: int, recorder: Recorder) -> AttemptView:
     """Return an attempt's questions with the saved answers (an expired one is submitted)."""
-    loaded = load(session, user_id, attempt_id)
+    return attempt_view(get_loaded(session, user_id, attempt_id, recorder))
+
+
+def get_loaded(
+    session: Session, user_id: int, attempt_id: int, recorder: Recorder, *, lock: bool = False
+) -> Loaded:
+    """Load an attempt for a page (an expired one is submitted), once per request.
+
+    ``lock`` takes the row lock at once, for a request that goes on to ``save_answers`` with
+    what it loaded: the attempt is then read once, and nothing changes it in between.
+    """
+    loaded = load(session, user_id, attempt_id, lock=lock)
     if is_expired(loaded.attempt):
-        loaded = load(session, user_id, attempt_id, lock=True)
+        if not lock:
+            loaded = load(session, user_id, attempt_id, lock=True)
         close_expired(session, loaded, recorder)
-    return attempt_view(loaded)
+    return loaded
 
 
 def attempt_view(loaded: Loaded) -> AttemptView:
@@ -722,6 +747,8 @@ def save_answers(
     attempt_id: int,
     responses: Mapping[str, Any],
     recorder: Recorder,
+    *,
+    loaded: Loaded | None = None,
 ) -> SaveOutcome:
     """Save answers (question id → form values) in an open attempt, each as given.
 
@@ -729,8 +756,12 @@ def save_answers(
     are ignored. An answer after the deadline is refused and the attempt submitted with
     what was saved (status ``late``). With ``feedback: immediately`` a saved answer is
     final: its feedback shows at once, so it can no longer change (listed in ``locked``).
+
+    ``loaded`` is the attempt as ``get_loaded(..., lock=True)`` read it in this transaction;
+    without it the attempt is loaded (and locked) here.
     """
-    loaded = load(session, user_id, attempt_id, lock=True)
+    if loaded is None or loaded.attempt.id != attempt_id or loaded.attempt.user_id != user_id:
+        loaded = load(session, user_id, attempt_id, lock=True)
     attempt = loaded.attempt
     if attempt.status is not AttemptStatus.IN_PROGRESS:
         return SaveOutcome("closed")

@@ -113,13 +113,22 @@ class Facets:
     audiences: tuple[str, ...]
 
 
+def _active_module_rows(
+    session: Session, course_ids: list[int]
+) -> list[tuple[Module, ModuleVersion]]:
+    return [
+        (module, version)
+        for module, version in session.execute(
+            select(Module, ModuleVersion)
+            .join(ModuleVersion, ModuleVersion.id == Module.current_version_id)
+            .where(Module.course_id.in_(course_ids), Module.is_archived.is_(False))
+            .order_by(Module.course_id, Module.position, Module.id)
+        )
+    ]
+
+
 def _active_modules(session: Session, course_ids: list[int]) -> dict[int, list[ModuleEntry]]:
-    rows = session.execute(
-        select(Module, ModuleVersion)
-        .join(ModuleVersion, ModuleVersion.id == Module.current_version_id)
-        .where(Module.course_id.in_(course_ids), Module.is_archived.is_(False))
-        .order_by(Module.course_id, Module.position, Module.id)
-    ).all()
+    rows = _active_module_rows(session, course_ids)
     by_course: dict[int, list[ModuleEntry]] = {course_id: [] for course_id in course_ids}
     for module, version in rows:
         by_course[module.course_id].append(
@@ -218,17 +227,31 @@ def get_course(session: Session, course_id: str) -> CourseDetail:
 
 def get_module_page(session: Session, course_id: str, module_id: str) -> ModulePage:
     """The page of a module in its course; NotFound if it is not (or no longer) there."""
+    return load_module_page(session, course_id, module_id).page
+
+
+@dataclass(frozen=True)
+class LoadedModulePage:
+    """A module page with the rows it was built from, for services that go on with them.
+
+    ``modules`` are the course's current modules with their current versions, in order.
+    """
+
+    page: ModulePage
+    course: Course
+    modules: tuple[tuple[Module, ModuleVersion], ...]
+
+
+def load_module_page(session: Session, course_id: str, module_id: str) -> LoadedModulePage:
+    """``get_module_page`` with the course and module rows read for it (read once)."""
     course = _get_course(session, course_id)
-    modules = _active_modules(session, [course.id])[course.id]
+    rows = _active_module_rows(session, [course.id])
+    modules = [_entry(module, version, index) for index, (module, version) in enumerate(rows)]
     index = next((i for i, m in enumerate(modules) if m.id == module_id), None)
     if index is None:
         raise NotFound(module_id)
-    module, version = session.execute(
-        select(Module, ModuleVersion)
-        .join(ModuleVersion, ModuleVersion.id == Module.current_version_id)
-        .where(Module.stable_id == module_id)
-    ).one()
-    return ModulePage(
+    _module, version = rows[index]
+    page = ModulePage(
         course=_card(course, modules),
         module=modules[index],
         version_number=version.number,
@@ -240,6 +263,7 @@ def get_module_page(session: Session, course_id: str, module_id: str) -> ModuleP
         count=len(modules),
         updated_at=version.created_at,
     )
+    return LoadedModulePage(page, course, tuple(rows))
 
 
 @dataclass(frozen=True)

@@ -12,7 +12,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import func, select, update
+from sqlalchemy import event, func, select, update
 from sqlalchemy.orm import Session
 
 from liboppi import clock
@@ -49,7 +49,61 @@ def enqueue(
 
 def home_library_id(session: Session, user_id: int) -> int | None:
     """The library a user's learning is grouped under: their first current library membership."""
-    return session.scalar(
+    return session.scalar(_home_library_query(user_id))
+
+
+@dataclass(frozen=True)
+class _LibraryNaming:
+    """A library's naming for statements: its code, names, municipality and region codes."""
+
+    code: str
+    names: tuple[tuple[str, str], ...]
+    municipality: str
+    region: str
+
+
+#: Library naming per (engine url, library id). Org reference data changes only by
+#: ``flask orgs load``; any flush that adds, changes or deletes a library, municipality or
+#: region clears it (see ``_clear_on_org_change``), and ``clear_origin_cache`` clears it by hand.
+_library_naming: dict[tuple[str, int], _LibraryNaming] = {}
+_LIBRARY_NAMING_MAX = 4096
+
+
+def clear_origin_cache() -> None:
+    """Forget the cached library naming (after org reference data changed)."""
+    _library_naming.clear()
+
+
+@event.listens_for(Session, "after_flush")
+def _clear_on_org_change(session: Session, _context: object) -> None:
+    if not _library_naming:
+        return
+    for instance in (*session.new, *session.dirty, *session.deleted):
+        if isinstance(instance, Library | Municipality | Region):
+            _library_naming.clear()
+            return
+
+
+def _naming_for(session: Session, library_id: int) -> _LibraryNaming:
+    key = (str(session.get_bind().engine.url), library_id)
+    naming = _library_naming.get(key)
+    if naming is None:
+        code, name_fi, name_sv, municipality, region = session.execute(
+            select(Library.code, Library.name_fi, Library.name_sv, Municipality.code, Region.code)
+            .join(Municipality, Library.municipality_id == Municipality.id)
+            .join(Region, Municipality.region_id == Region.id)
+            .where(Library.id == library_id)
+        ).one()
+        names = (("fi", name_fi),) + ((("sv", name_sv),) if name_sv else ())
+        naming = _LibraryNaming(code=code, names=names, municipality=municipality, region=region)
+        if len(_library_naming) >= _LIBRARY_NAMING_MAX:
+            _library_naming.clear()
+        _library_naming[key] = naming
+    return naming
+
+
+def _home_library_query(user_id: int):
+    return (
         select(Membership.library_id)
         .where(
             Membership.user_id == user_id,
@@ -62,28 +116,37 @@ def home_library_id(session: Session, user_id: int) -> int | None:
 
 
 def origin_for(
-    session: Session, user_id: int, *, base_url: str, language: str = "fi"
+    session: Session,
+    user_id: int,
+    *,
+    base_url: str,
+    language: str = "fi",
+    public_id: str | None = None,
 ) -> tuple[xs.Origin, int | None]:
     """The statement origin (actor, library grouping, language) for a user, and the library id.
 
     A user with no library (a regional coordinator, say) is grouped under their region.
+    Callers that already hold the user's ``public_id`` pass it, saving reading the user again;
+    a library's naming is cached per process.
     """
-    user = session.get(User, user_id)
-    if user is None:
-        raise LookupError(f"no user {user_id}")
-    library_id = home_library_id(session, user_id)
+    if public_id is None:
+        row = session.execute(
+            select(User.public_id, _home_library_query(user_id).scalar_subquery()).where(
+                User.id == user_id
+            )
+        ).one_or_none()
+        if row is None:
+            raise LookupError(f"no user {user_id}")
+        public_id, library_id = row
+    else:
+        library_id = home_library_id(session, user_id)
     if library_id is not None:
-        library, municipality, region = session.execute(
-            select(Library, Municipality, Region)
-            .join(Municipality, Library.municipality_id == Municipality.id)
-            .join(Region, Municipality.region_id == Region.id)
-            .where(Library.id == library_id)
-        ).one()
-        names = {"fi": library.name_fi}
-        if library.name_sv:
-            names["sv"] = library.name_sv
+        naming = _naming_for(session, library_id)
         group = xs.Library(
-            id=library.code, name=names, municipality=municipality.code, region=region.code
+            id=naming.code,
+            name=dict(naming.names),
+            municipality=naming.municipality,
+            region=naming.region,
         )
     else:
         region = session.scalar(
@@ -100,7 +163,7 @@ def origin_for(
             region=code,
         )
     return xs.Origin(
-        base_url=base_url, user_id=user.public_id, library=group, language=language
+        base_url=base_url, user_id=public_id, library=group, language=language
     ), library_id
 
 

@@ -8,6 +8,7 @@ once, with its own "completed" statement.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -18,7 +19,7 @@ from liboppi import clock
 from liboppi.models import Course, CourseProgress, Module, ModuleProgress, ModuleVersion
 from liboppi.xapi import statements as xs
 
-from . import outbox
+from . import catalog, outbox
 from .errors import NotFound
 
 NOT_STARTED = "not_started"
@@ -113,6 +114,16 @@ def _rows(session: Session, user_id: int, module_ids: list[int]) -> dict[int, Mo
     }
 
 
+@dataclass
+class CourseState:
+    """A course's current modules and one learner's progress rows in them, read once."""
+
+    course: Course
+    modules: Sequence[tuple[Module, ModuleVersion]]
+    #: Progress rows by module row id; ``record_view`` adds the row it creates.
+    rows: dict[int, ModuleProgress]
+
+
 def module_statuses(session: Session, user_id: int, course_id: str) -> dict[str, ModuleStatus]:
     """The learner's status in each current module of a course, by module id."""
     course = session.scalar(select(Course).filter_by(stable_id=course_id))
@@ -120,8 +131,27 @@ def module_statuses(session: Session, user_id: int, course_id: str) -> dict[str,
         raise NotFound(course_id)
     modules = _active_modules(session, course)
     rows = _rows(session, user_id, [m.id for m, _ in modules])
+    return _statuses(CourseState(course, modules, rows))
+
+
+def view_module(
+    session: Session, user_id: int, course_id: str, module_id: str, *, base_url: str, language: str
+) -> tuple[catalog.ModulePage, ModuleStatus]:
+    """A module's page for the learner, with the view recorded (``record_view``) and their
+    status in it after that, from one reading of the course, its modules and their progress."""
+    loaded = catalog.load_module_page(session, course_id, module_id)
+    modules = loaded.modules
+    state = CourseState(loaded.course, modules, _rows(session, user_id, [m.id for m, _ in modules]))
+    record_view(
+        session, user_id, course_id, module_id, base_url=base_url, language=language, state=state
+    )
+    return loaded.page, _statuses(state)[module_id]
+
+
+def _statuses(state: CourseState) -> dict[str, ModuleStatus]:
+    course, rows = state.course, state.rows
     statuses: dict[str, ModuleStatus] = {}
-    for module, version in modules:
+    for module, version in state.modules:
         row = rows.get(module.id)
         statuses[module.stable_id] = ModuleStatus(
             status=_status(course, version, row),
@@ -176,9 +206,12 @@ def _find(session: Session, course_id: str, module_id: str) -> tuple[Course, Mod
 
 def _row(session: Session, user_id: int, module: Module) -> ModuleProgress:
     row = session.scalar(select(ModuleProgress).filter_by(user_id=user_id, module_id=module.id))
-    if row is None:
-        row = ModuleProgress(user_id=user_id, module_id=module.id, fraction=0.0)
-        session.add(row)
+    return row if row is not None else _new_row(session, user_id, module)
+
+
+def _new_row(session: Session, user_id: int, module: Module) -> ModuleProgress:
+    row = ModuleProgress(user_id=user_id, module_id=module.id, fraction=0.0)
+    session.add(row)
     return row
 
 
@@ -191,14 +224,32 @@ def _module_content(module: Module, version: ModuleVersion) -> xs.Content:
 
 
 def record_view(
-    session: Session, user_id: int, course_id: str, module_id: str, *, base_url: str, language: str
+    session: Session,
+    user_id: int,
+    course_id: str,
+    module_id: str,
+    *,
+    base_url: str,
+    language: str,
+    state: CourseState | None = None,
 ) -> bool:
     """Record that the learner opened a module; return True on their first view.
 
-    The first view adds an xAPI "experienced" statement.
+    The first view adds an xAPI "experienced" statement. ``state`` is the course as the
+    caller read it already (its current modules and this learner's rows in them).
     """
-    course, module, version = _find(session, course_id, module_id)
-    row = _row(session, user_id, module)
+    if state is None:
+        course, module, version = _find(session, course_id, module_id)
+        row = _row(session, user_id, module)
+    else:
+        course = state.course
+        found = next(((m, v) for m, v in state.modules if m.stable_id == module_id), None)
+        if course.stable_id != course_id or found is None:
+            raise NotFound(module_id)
+        module, version = found
+        row = state.rows.get(module.id)
+        if row is None:
+            row = state.rows[module.id] = _new_row(session, user_id, module)
     now = clock.now()
     if row.viewed_at is not None:
         # Reloads and back-and-forth within a minute need no write.

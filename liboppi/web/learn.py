@@ -76,8 +76,7 @@ def course(course_id: str):
 @login_required
 def module(course_id: str, module_id: str):
     session = get_session()
-    page = catalog.get_module_page(session, course_id, module_id)
-    progress.record_view(
+    page, status = progress.view_module(
         session,
         current_user.user_id,
         course_id,
@@ -86,7 +85,6 @@ def module(course_id: str, module_id: str):
         language=_language(),
     )
     session.commit()
-    status = progress.module_statuses(session, current_user.user_id, course_id)[module_id]
     return render_template(
         "learn/module.html",
         page=page,

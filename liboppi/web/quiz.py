@@ -114,14 +114,30 @@ def start(quiz_id: str):
 
 def load_open(attempt_id: int) -> AttemptView | Response:
     """Return an open attempt's view, or a redirect to its result when it has closed."""
+    opened = open_attempt(attempt_id)
+    return opened if isinstance(opened, Response) else opened[1]
+
+
+def open_attempt(
+    attempt_id: int, *, for_save: bool = False
+) -> tuple[attempts.Loaded, AttemptView] | Response:
+    """Load an open attempt once for this request, with its view; a redirect when closed.
+
+    ``for_save`` (a post that saves answers) takes the attempt's row lock at once and keeps
+    the transaction open, so ``save_posted`` saves into what was loaded here.
+    """
     session = get_session()
-    view = attempts.get_attempt(session, current_user.user_id, attempt_id, recorder())
-    session.commit()
+    loaded = attempts.get_loaded(
+        session, current_user.user_id, attempt_id, recorder(), lock=for_save
+    )
+    view = attempts.attempt_view(loaded)
+    if not (for_save and view.is_open and not view.is_practice):
+        session.commit()
     if view.is_practice:
         abort(404)
     if not view.is_open:
         return redirect(url_for("quiz.result", attempt_id=attempt_id))
-    return view
+    return loaded, view
 
 
 @bp.route("/attempts/<int:attempt_id>")
@@ -165,8 +181,12 @@ def responses_from_form(form: MultiDict, questions: Sequence[QuestionState]) -> 
     return responses
 
 
-def save_posted(view: AttemptView, questions: Sequence[QuestionState]) -> attempts.SaveOutcome:
-    """Save the answers posted for ``questions`` and commit."""
+def save_posted(
+    view: AttemptView,
+    questions: Sequence[QuestionState],
+    loaded: attempts.Loaded | None = None,
+) -> attempts.SaveOutcome:
+    """Save the answers posted for ``questions`` (into ``loaded``, when given) and commit."""
     session = get_session()
     outcome = attempts.save_answers(
         session,
@@ -174,6 +194,7 @@ def save_posted(view: AttemptView, questions: Sequence[QuestionState]) -> attemp
         view.attempt_id,
         responses_from_form(request.form, questions),
         recorder(),
+        loaded=loaded,
     )
     session.commit()
     return outcome
@@ -199,9 +220,10 @@ def closed_redirect(outcome: attempts.SaveOutcome, attempt_id: int) -> Response 
 @bp.route("/attempts/<int:attempt_id>/questions/<int:number>", methods=["GET", "POST"])
 @login_required
 def question(attempt_id: int, number: int):
-    view = load_open(attempt_id)
-    if isinstance(view, Response):
-        return view
+    opened = open_attempt(attempt_id, for_save=request.method == "POST")
+    if isinstance(opened, Response):
+        return opened
+    loaded, view = opened
     if not 1 <= number <= len(view.questions):
         abort(404)
     if view.settings.layout == "all_on_one_page":
@@ -209,7 +231,7 @@ def question(attempt_id: int, number: int):
     if request.method == "GET":
         return render_question_page(view, number)
     current = view.questions[number - 1]
-    outcome = save_posted(view, [current])
+    outcome = save_posted(view, [current], loaded)
     closed = closed_redirect(outcome, attempt_id)
     if closed is not None:
         return closed
@@ -250,12 +272,13 @@ def render_question_page(view: AttemptView, number: int) -> str:
 @bp.route("/attempts/<int:attempt_id>/all", methods=["GET", "POST"])
 @login_required
 def all_questions(attempt_id: int):
-    view = load_open(attempt_id)
-    if isinstance(view, Response):
-        return view
+    opened = open_attempt(attempt_id, for_save=request.method == "POST")
+    if isinstance(opened, Response):
+        return opened
+    loaded, view = opened
     if request.method == "GET":
         return render_all_page(view)
-    outcome = save_posted(view, view.questions)
+    outcome = save_posted(view, view.questions, loaded)
     closed = closed_redirect(outcome, attempt_id)
     if closed is not None:
         return closed
@@ -283,13 +306,15 @@ def render_all_page(view: AttemptView) -> str:
 @login_required
 def autosave(attempt_id: int):
     """Save answers sent by the autosave script; the reply says only what was saved."""
-    view = load_open(attempt_id)
-    if isinstance(view, Response):
+    opened = open_attempt(attempt_id, for_save=True)
+    if isinstance(opened, Response):
         return jsonify(status="closed", redirect=url_for("quiz.result", attempt_id=attempt_id))
+    loaded, view = opened
     if view.settings.feedback == "immediately":
         # An answer given with immediate feedback is final: only an explicit post saves it.
+        get_session().commit()
         return jsonify(status="refused"), 409
-    outcome = save_posted(view, view.questions)
+    outcome = save_posted(view, view.questions, loaded)
     if outcome.status != "saved":
         return jsonify(
             status=outcome.status, redirect=url_for("quiz.result", attempt_id=attempt_id)
