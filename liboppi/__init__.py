@@ -38,8 +38,6 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         REMEMBER_COOKIE_SAMESITE="Lax",
         REMEMBER_COOKIE_SECURE=settings.is_production,
         WTF_CSRF_TIME_LIMIT=None,
-        # Our validators carry their own translated messages; without this Flask-WTF reads
-        # WTForms' translation file again on every form request.
         RATELIMIT_STORAGE_URI=settings.ratelimit_storage_url,
         RATELIMIT_ENABLED=environ.get("LIBOPPI_RATELIMIT_ENABLED", "1") != "0",
         BABEL_DEFAULT_LOCALE="fi",
