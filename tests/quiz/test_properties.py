@@ -30,6 +30,7 @@ from liboppi.quiz.types.numeric import NumericData, number_text
 from liboppi.quiz.types.ordering import OrderingData, Step
 from liboppi.quiz.types.short import ShortData
 from liboppi.quiz.types.truefalse import TrueFalseData
+from tests.quiz.public_views import VIEW_KEYS, view_keys
 
 # Texts start with a letter so that a line of text never opens Markdown structure of the
 # quiz format (a list item, a blockquote, a heading); after that, anything GIFT and YAML
@@ -222,31 +223,6 @@ def test_an_exported_gift_file_imports_as_the_same_questions(quiz: QuizSource) -
     assert imported.skipped == ()
 
 
-VIEW_KEYS = {
-    "id",
-    "type",
-    "prompt",
-    "points",
-    "is_graded",
-    "input",
-    "options",
-    "text",
-    "sources",
-    "targets",
-    "items",
-    "scale",
-}
-
-
-def keys_in(value: object) -> set[str]:
-    """Return every mapping key anywhere in a view."""
-    if isinstance(value, dict):
-        return set(value) | {key for item in value.values() for key in keys_in(item)}
-    if isinstance(value, list):
-        return {key for item in value for key in keys_in(item)}
-    return set()
-
-
 @SETTINGS
 @given(quizzes(), st.integers())
 def test_public_views_never_hold_answers_or_feedback(quiz: QuizSource, seed: int) -> None:
@@ -254,7 +230,7 @@ def test_public_views_never_hold_answers_or_feedback(quiz: QuizSource, seed: int
         question_type = get_question_type(question.type)
         view = question_type.public_view(question, option_order=option_order(question, seed))
         dumped = json.dumps(view, ensure_ascii=False)
-        assert keys_in(view) <= VIEW_KEYS
+        assert view_keys(view) <= VIEW_KEYS
         assert "FEEDBACK" not in dumped
         if question.type == "ordering":
             assert [item["id"] for item in view["items"]] != list(

@@ -14,6 +14,7 @@ from liboppi.quiz.order import option_order
 from liboppi.quiz.registry import QUESTION_TYPES, UnknownQuestionType, get_question_type
 from liboppi.quiz.source import Question
 from liboppi.quiz.types.base import ResponseInvalid
+from tests.quiz.public_views import VIEW_KEYS, view_keys
 
 EXAMPLES = """\
 ---
@@ -451,31 +452,6 @@ def test_likert_is_ungraded_and_always_answered(response: object) -> None:
 def test_likert_outside_the_scale_is_invalid_but_still_ungraded() -> None:
     result = grade(Q["likert"], "9")
     assert (result.score, result.is_valid) == (None, False)
-
-
-VIEW_KEYS = {
-    "id",
-    "type",
-    "prompt",
-    "points",
-    "is_graded",
-    "input",
-    "options",
-    "text",
-    "sources",
-    "targets",
-    "items",
-    "scale",
-}
-
-
-def view_keys(value: object) -> set[str]:
-    """Return every mapping key anywhere in a view."""
-    if isinstance(value, dict):
-        return set(value) | {key for item in value.values() for key in view_keys(item)}
-    if isinstance(value, list):
-        return {key for item in value for key in view_keys(item)}
-    return set()
 
 
 def public_view_of(question: Question, seed: int = 7) -> dict[str, Any]:
