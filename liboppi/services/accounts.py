@@ -10,14 +10,14 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from itsdangerous.timed import TimestampSigner
-from sqlalchemy import func, select
+from sqlalchemy import and_, bindparam, func, select
 from sqlalchemy.orm import Session, selectinload
 
 from liboppi import clock
 from liboppi.models import Library, Membership, Region, Role, User
 from liboppi.models.account import REGION_ROLES
 
-from .authz import Action, Principal, UserTarget, require
+from .authz import Action, Grant, Principal, UserTarget, require
 from .errors import Invalid, NotFound
 
 MIN_PASSWORD_LENGTH = 10
@@ -137,6 +137,71 @@ class MembershipSpec:
     library_id: int | None = None
     region_id: int | None = None
     job_role: str | None = None
+
+
+@dataclass(frozen=True)
+class SessionUser:
+    """What a signed-in request needs of its user: identity, language and current grants."""
+
+    user_id: int
+    public_id: str
+    display_name: str
+    email: str
+    locale: str | None
+    token_nonce: str
+    principal: Principal
+
+
+def _session_user_query():
+    users, memberships = User.__table__, Membership.__table__
+    return (
+        select(
+            users.c.public_id,
+            users.c.display_name,
+            users.c.email,
+            users.c.locale,
+            users.c.token_nonce,
+            memberships.c.role,
+            memberships.c.library_id,
+            memberships.c.region_id,
+        )
+        .select_from(
+            users.outerjoin(
+                memberships,
+                and_(memberships.c.user_id == users.c.id, memberships.c.left_at.is_(None)),
+            )
+        )
+        .where(users.c.id == bindparam("user_id"), users.c.is_active.is_(True))
+        .order_by(memberships.c.id)
+    )
+
+
+#: One statement per signed-in request: the active user and their current memberships.
+_SESSION_USER = _session_user_query()
+
+
+def load_session_user(session: Session, user_id: int) -> SessionUser | None:
+    """The active user ``user_id`` with the grants of their current memberships, else None.
+
+    Read fresh on every request (one light query), so a deactivation, a changed password or
+    an ended membership takes effect on the user's next request.
+    """
+    rows = session.execute(_SESSION_USER, {"user_id": user_id}).all()
+    if not rows:
+        return None
+    first = rows[0]
+    grants = frozenset(
+        Grant(Role(r.role), r.library_id, r.region_id) for r in rows if r.role is not None
+    )
+    return SessionUser(
+        user_id=user_id,
+        public_id=first.public_id,
+        display_name=first.display_name,
+        email=first.email,
+        locale=first.locale,
+        token_nonce=first.token_nonce,
+        principal=Principal(user_id, grants),
+    )
 
 
 def _check_spec(session: Session, spec: MembershipSpec) -> None:

@@ -98,6 +98,9 @@ class ModulePage:
     next: ModuleEntry | None
     count: int
     updated_at: datetime
+    #: Identifies everything the page was built from (the course file and the current version
+    #: of each of its modules): equal fingerprints mean equal pages. Empty when not known.
+    fingerprint: tuple[Any, ...] = ()
 
     @property
     def shows_toc(self) -> bool:
@@ -132,12 +135,13 @@ def _active_modules(session: Session, course_ids: list[int]) -> dict[int, list[M
     by_course: dict[int, list[ModuleEntry]] = {course_id: [] for course_id in course_ids}
     for module, version in rows:
         by_course[module.course_id].append(
-            _entry(module, version, len(by_course[module.course_id]))
+            module_entry(module, version, len(by_course[module.course_id]))
         )
     return by_course
 
 
-def _entry(module: Module, version: ModuleVersion, index: int) -> ModuleEntry:
+def module_entry(module: Module, version: ModuleVersion, index: int) -> ModuleEntry:
+    """The list entry of a module at ``index`` (0-based); rows with the same attributes do."""
     return ModuleEntry(
         id=module.stable_id,
         position=index + 1,
@@ -149,7 +153,8 @@ def _entry(module: Module, version: ModuleVersion, index: int) -> ModuleEntry:
     )
 
 
-def _card(course: Course, modules: list[ModuleEntry]) -> CourseCard:
+def course_card(course: Course, modules: list[ModuleEntry]) -> CourseCard:
+    """The catalogue card of a course with its current ``modules``."""
     return CourseCard(
         id=course.stable_id,
         title=dict(course.title),
@@ -184,7 +189,7 @@ def list_courses(
         if (not tag or tag in c.tags) and (not audience or audience in c.audience)
     ]
     modules = _active_modules(session, [c.id for c in courses])
-    return [_card(c, modules[c.id]) for c in courses]
+    return [course_card(c, modules[c.id]) for c in courses]
 
 
 def list_facets(session: Session) -> Facets:
@@ -220,9 +225,11 @@ def get_course(session: Session, course_id: str) -> CourseDetail:
         }
         others = _active_modules(session, [c.id for c in found.values()])
         prerequisites = [
-            _card(found[cid], others[found[cid].id]) for cid in course.prerequisites if cid in found
+            course_card(found[cid], others[found[cid].id])
+            for cid in course.prerequisites
+            if cid in found
         ]
-    return CourseDetail(_card(course, modules), tuple(modules), tuple(prerequisites))
+    return CourseDetail(course_card(course, modules), tuple(modules), tuple(prerequisites))
 
 
 def get_module_page(session: Session, course_id: str, module_id: str) -> ModulePage:
@@ -242,17 +249,81 @@ class LoadedModulePage:
     modules: tuple[tuple[Module, ModuleVersion], ...]
 
 
+@dataclass(frozen=True)
+class VersionBody:
+    """The heavy, immutable part of a module version that its page shows."""
+
+    html: str
+    toc: tuple[dict[str, Any], ...]
+    objectives: tuple[str, ...]
+
+
+#: Version bodies by (database, version id, content hash). A version never changes once
+#: written (edits and imports add new versions), so entries never go stale; the database url
+#: and hash in the key keep test databases that reuse ids apart. Bounded: cleared when full.
+_bodies: dict[tuple[str, int, str], VersionBody] = {}
+_BODIES_MAX = 256
+
+
+def clear_version_bodies() -> None:
+    """Forget the cached version bodies (tests that rewrite a version in place use it)."""
+    _bodies.clear()
+
+
+def version_body(session: Session, version_id: int, content_hash: str) -> VersionBody:
+    """A version's rendered HTML, table of contents and objectives, read once per process."""
+    key = (str(session.get_bind().engine.url), version_id, content_hash)
+    body = _bodies.get(key)
+    if body is None:
+        html, toc, objectives = session.execute(
+            select(ModuleVersion.html, ModuleVersion.toc, ModuleVersion.objectives).where(
+                ModuleVersion.id == version_id
+            )
+        ).one()
+        body = VersionBody(html, tuple(toc), tuple(objectives))
+        if len(_bodies) >= _BODIES_MAX:
+            _bodies.clear()
+        _bodies[key] = body
+    return body
+
+
+def module_page(
+    card: CourseCard,
+    modules: list[ModuleEntry],
+    index: int,
+    body: VersionBody,
+    *,
+    version_number: int,
+    updated_at: datetime,
+    fingerprint: tuple[Any, ...] = (),
+) -> ModulePage:
+    """The page of ``modules[index]`` in a course listed as ``card``."""
+    return ModulePage(
+        course=card,
+        module=modules[index],
+        version_number=version_number,
+        html=body.html,
+        toc=body.toc,
+        objectives=body.objectives,
+        previous=modules[index - 1] if index > 0 else None,
+        next=modules[index + 1] if index + 1 < len(modules) else None,
+        count=len(modules),
+        updated_at=updated_at,
+        fingerprint=fingerprint,
+    )
+
+
 def load_module_page(session: Session, course_id: str, module_id: str) -> LoadedModulePage:
     """``get_module_page`` with the course and module rows read for it (read once)."""
     course = _get_course(session, course_id)
     rows = _active_module_rows(session, [course.id])
-    modules = [_entry(module, version, index) for index, (module, version) in enumerate(rows)]
+    modules = [module_entry(module, version, index) for index, (module, version) in enumerate(rows)]
     index = next((i for i, m in enumerate(modules) if m.id == module_id), None)
     if index is None:
         raise NotFound(module_id)
     _module, version = rows[index]
     page = ModulePage(
-        course=_card(course, modules),
+        course=course_card(course, modules),
         module=modules[index],
         version_number=version.number,
         html=version.html,

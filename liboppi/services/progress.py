@@ -8,11 +8,13 @@ once, with its own "completed" statement.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Text, and_, bindparam, case, cast, insert, select, update
 from sqlalchemy.orm import Session
 
 from liboppi import clock
@@ -120,7 +122,7 @@ class CourseState:
 
     course: Course
     modules: Sequence[tuple[Module, ModuleVersion]]
-    #: Progress rows by module row id; ``record_view`` adds the row it creates.
+    #: Progress rows by module row id.
     rows: dict[int, ModuleProgress]
 
 
@@ -134,18 +136,208 @@ def module_statuses(session: Session, user_id: int, course_id: str) -> dict[str,
     return _statuses(CourseState(course, modules, rows))
 
 
+@dataclass
+class _Progress:
+    """A learner's progress in one module as the module page reads it (a light row)."""
+
+    viewed_at: datetime | None
+    last_viewed_at: datetime | None
+    completed_at: datetime | None
+    quiz_passed_at: datetime | None
+
+
+@dataclass(frozen=True)
+class _CourseFields:
+    stable_id: str
+    title: dict[str, str]
+    description: dict[str, str]
+    language: str
+    tags: list[str]
+    audience: list[str]
+    prerequisites: list[str]
+    completion: str
+
+
+def _module_page_query():
+    course, module = Course.__table__, Module.__table__
+    version, row = ModuleVersion.__table__, ModuleProgress.__table__
+    return (
+        select(
+            course.c.id.label("course_pk"),
+            course.c.stable_id.label("course_stable_id"),
+            # The course's JSON columns repeat on every row: read as text, decoded once.
+            cast(course.c.title, Text).label("course_title"),
+            cast(course.c.description, Text).label("course_description"),
+            course.c.language.label("course_language"),
+            cast(course.c.tags, Text).label("tags"),
+            cast(course.c.audience, Text).label("audience"),
+            cast(course.c.prerequisites, Text).label("prerequisites"),
+            course.c.completion,
+            course.c.content_hash.label("course_hash"),
+            cast(course.c.updated_at, Text).label("course_updated_at"),
+            module.c.id.label("module_pk"),
+            module.c.stable_id,
+            version.c.id.label("version_pk"),
+            version.c.number,
+            version.c.content_hash,
+            case((module.c.stable_id == bindparam("module_id"), version.c.created_at)).label(
+                "created_at"
+            ),
+            version.c.title,
+            version.c.language,
+            version.c.estimated_minutes,
+            version.c.word_count,
+            version.c.quiz_id,
+            row.c.id.label("progress_pk"),
+            row.c.viewed_at,
+            row.c.last_viewed_at,
+            row.c.completed_at,
+            row.c.quiz_passed_at,
+        )
+        .select_from(
+            course.join(
+                module, and_(module.c.course_id == course.c.id, module.c.is_archived.is_(False))
+            )
+            .join(version, version.c.id == module.c.current_version_id)
+            .outerjoin(
+                row,
+                and_(
+                    row.c.module_id == module.c.id,
+                    row.c.user_id == bindparam("user_id"),
+                    module.c.stable_id == bindparam("module_id"),
+                ),
+            )
+        )
+        .where(course.c.stable_id == bindparam("course_id"), course.c.is_archived.is_(False))
+        .order_by(module.c.position, module.c.id)
+    )
+
+
+#: The module page's one query: the course, its current modules (light columns only) and the
+#: learner's progress in the one being viewed (the only row whose dates are read). The
+#: rendered HTML comes from ``catalog.version_body``.
+_MODULE_PAGE = _module_page_query()
+
+
+@dataclass(frozen=True)
+class _View:
+    """A recorded view: the course's module rows as read, which one, and the learner's state."""
+
+    rows: Sequence[Any]
+    index: int
+    course: _CourseFields
+    state: _Progress
+    first: bool
+
+
+def _record(
+    session: Session, user_id: int, course_id: str, module_id: str, base_url: str, language: str
+) -> _View:
+    rows = session.execute(
+        _MODULE_PAGE, {"user_id": user_id, "course_id": course_id, "module_id": module_id}
+    ).all()
+    index = next((i for i, r in enumerate(rows) if r.stable_id == module_id), None)
+    if index is None:
+        raise NotFound(module_id)
+    first, found = rows[0], rows[index]
+    course = _CourseFields(
+        first.course_stable_id,
+        json.loads(first.course_title),
+        json.loads(first.course_description),
+        first.course_language,
+        json.loads(first.tags),
+        json.loads(first.audience),
+        json.loads(first.prerequisites),
+        first.completion,
+    )
+    now = clock.now()
+    table = ModuleProgress.__table__
+    if found.progress_pk is not None and found.viewed_at is not None:
+        state = _Progress(
+            found.viewed_at, found.last_viewed_at, found.completed_at, found.quiz_passed_at
+        )
+        # Reloads and back-and-forth within a minute need no write.
+        if state.last_viewed_at is None or now - state.last_viewed_at >= VIEW_REFRESH:
+            session.execute(
+                update(table).where(table.c.id == found.progress_pk).values(last_viewed_at=now)
+            )
+            state.last_viewed_at = now
+        return _View(rows, index, course, state, first=False)
+    if found.progress_pk is None:
+        session.execute(
+            insert(table).values(
+                user_id=user_id,
+                module_id=found.module_pk,
+                fraction=0.0,
+                viewed_at=now,
+                last_viewed_at=now,
+            )
+        )
+        state = _Progress(now, now, None, None)
+    else:  # a row without a view: the module's quiz was passed before it was opened
+        session.execute(
+            update(table)
+            .where(table.c.id == found.progress_pk)
+            .values(viewed_at=now, last_viewed_at=now)
+        )
+        state = _Progress(now, now, found.completed_at, found.quiz_passed_at)
+    origin, library_id = outbox.origin_for(session, user_id, base_url=base_url, language=language)
+    statement = xs.module_experienced(
+        origin,
+        _course_content(course),
+        _module_content(found, found),
+        clock=clock.now,
+    )
+    outbox.enqueue(session, statement, user_id=user_id, library_id=library_id)
+    return _View(rows, index, course, state, first=True)
+
+
+def record_view(
+    session: Session, user_id: int, course_id: str, module_id: str, *, base_url: str, language: str
+) -> bool:
+    """Record that the learner opened a module; return True on their first view.
+
+    The first view adds an xAPI "experienced" statement; later views only refresh
+    ``last_viewed_at``, at most once a minute.
+    """
+    return _record(session, user_id, course_id, module_id, base_url, language).first
+
+
 def view_module(
     session: Session, user_id: int, course_id: str, module_id: str, *, base_url: str, language: str
 ) -> tuple[catalog.ModulePage, ModuleStatus]:
-    """A module's page for the learner, with the view recorded (``record_view``) and their
-    status in it after that, from one reading of the course, its modules and their progress."""
-    loaded = catalog.load_module_page(session, course_id, module_id)
-    modules = loaded.modules
-    state = CourseState(loaded.course, modules, _rows(session, user_id, [m.id for m, _ in modules]))
-    record_view(
-        session, user_id, course_id, module_id, base_url=base_url, language=language, state=state
+    """A module's page for the learner, with the view recorded (``record_view``), and their
+    status in it after that.
+
+    One query of light columns (no module texts) reads the course, its modules and the
+    learner's progress; the version's rendered body comes from ``catalog.version_body``.
+    """
+    view = _record(session, user_id, course_id, module_id, base_url, language)
+    rows, index, state = view.rows, view.index, view.state
+    found = rows[index]
+    entries = [catalog.module_entry(r, r, i) for i, r in enumerate(rows)]
+    page = catalog.module_page(
+        catalog.course_card(view.course, entries),
+        entries,
+        index,
+        catalog.version_body(session, found.version_pk, found.content_hash),
+        version_number=found.number,
+        updated_at=found.created_at,
+        fingerprint=(
+            rows[0].course_hash,
+            rows[0].course_updated_at,
+            index,
+            tuple((r.version_pk, r.content_hash) for r in rows),
+        ),
     )
-    return loaded.page, _statuses(state)[module_id]
+    status = ModuleStatus(
+        status=_status(view.course, found, state),
+        fraction=_fraction(view.course, found, state),
+        viewed_at=state.viewed_at,
+        completed_at=state.completed_at,
+        quiz_passed_at=state.quiz_passed_at,
+    )
+    return page, status
 
 
 def _statuses(state: CourseState) -> dict[str, ModuleStatus]:
@@ -221,49 +413,6 @@ def _course_content(course: Course) -> xs.Content:
 
 def _module_content(module: Module, version: ModuleVersion) -> xs.Content:
     return xs.Content(id=module.stable_id, name={version.language: version.title})
-
-
-def record_view(
-    session: Session,
-    user_id: int,
-    course_id: str,
-    module_id: str,
-    *,
-    base_url: str,
-    language: str,
-    state: CourseState | None = None,
-) -> bool:
-    """Record that the learner opened a module; return True on their first view.
-
-    The first view adds an xAPI "experienced" statement. ``state`` is the course as the
-    caller read it already (its current modules and this learner's rows in them).
-    """
-    if state is None:
-        course, module, version = _find(session, course_id, module_id)
-        row = _row(session, user_id, module)
-    else:
-        course = state.course
-        found = next(((m, v) for m, v in state.modules if m.stable_id == module_id), None)
-        if course.stable_id != course_id or found is None:
-            raise NotFound(module_id)
-        module, version = found
-        row = state.rows.get(module.id)
-        if row is None:
-            row = state.rows[module.id] = _new_row(session, user_id, module)
-    now = clock.now()
-    if row.viewed_at is not None:
-        # Reloads and back-and-forth within a minute need no write.
-        if row.last_viewed_at is None or now - row.last_viewed_at >= VIEW_REFRESH:
-            row.last_viewed_at = now
-        return False
-    row.last_viewed_at = now
-    row.viewed_at = now
-    origin, library_id = outbox.origin_for(session, user_id, base_url=base_url, language=language)
-    statement = xs.module_experienced(
-        origin, _course_content(course), _module_content(module, version), clock=clock.now
-    )
-    outbox.enqueue(session, statement, user_id=user_id, library_id=library_id)
-    return True
 
 
 def complete_module(

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from flask import Flask, render_template, session
-from flask_babel import get_locale
+from flask_babel import get_locale, get_translations
 from flask_babel import gettext as _
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
+from jinja2.runtime import Context
+from jinja2.utils import pass_context
 
 from liboppi.extensions import babel, csrf, limiter, login_manager
 from liboppi.models import Library
@@ -36,7 +38,14 @@ def init_web(app: Flask) -> None:
     login_manager.init_app(app)
     csrf.init_app(app)
     babel.init_app(app, locale_selector=select_locale)
+    # Templates translate through the request's catalogue put in their context once per
+    # render, instead of Flask-Babel's per-string lookup of request, locale and domain.
+    app.jinja_env.install_gettext_callables(_template_gettext, _template_ngettext, newstyle=True)
     limiter.init_app(app)
+    # Our limits are all per route (``@limiter.limit``), and a decorated route checks its own
+    # limits. Flask-Limiter's before-request hook is for default and blueprint limits, which
+    # we do not have, yet it costs every request a lookup; it has no switch, so it is removed.
+    app.before_request_funcs[None].remove(limiter._check_request_limit)
     xapi_sender.init_app(app)  # the in-process xAPI sender, started by the first request
 
     from . import admin, auth, login, main  # noqa: F401  (login registers the user loader)
@@ -57,6 +66,7 @@ def init_web(app: Flask) -> None:
     @app.context_processor
     def page_globals() -> dict:
         return {
+            "_translations": get_translations(),
             "current_locale": str(get_locale()),
             "language_names": LANGUAGE_NAMES,
             "locales": LOCALES,
@@ -73,6 +83,19 @@ def init_web(app: Flask) -> None:
     # Services decide authorisation; their refusals become the same pages everywhere.
     app.register_error_handler(Forbidden, _error_page(403))
     app.register_error_handler(NotFound, _error_page(404))
+
+
+@pass_context
+def _template_gettext(context: Context, string: str) -> str:
+    # Macros imported without context have no catalogue in theirs: Flask-Babel finds it.
+    translations = context.get("_translations") or get_translations()
+    return translations.ugettext(string)
+
+
+@pass_context
+def _template_ngettext(context: Context, singular: str, plural: str, num: int) -> str:
+    translations = context.get("_translations") or get_translations()
+    return translations.ungettext(singular, plural, num)
 
 
 def role_label(role: str) -> str:

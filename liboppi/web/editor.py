@@ -22,7 +22,6 @@ from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
-from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
 from markupsafe import Markup
 from wtforms import HiddenField, SelectField, StringField, SubmitField, TextAreaField
@@ -35,13 +34,14 @@ from liboppi.services.content_import import site_host_of
 from liboppi.services.errors import Invalid
 
 from .database import get_session
+from .forms import Form
 
 bp = Blueprint("editor", __name__, url_prefix="/editor")
 
 FIELD_KEYS = ("title", "estimated_minutes", "objectives", "tags", "quiz", "lang")
 
 
-class ModuleForm(FlaskForm):
+class ModuleForm(Form):
     """A module's front matter fields, its Markdown body and the save message."""
 
     title = StringField(_l("Title"), validators=[Optional(), Length(max=300)])
@@ -93,16 +93,16 @@ class NewModuleForm(ModuleForm):
     save = SubmitField(_l("Create the module"))
 
 
-class ConfirmForm(FlaskForm):
+class ConfirmForm(Form):
     """A button that only needs its CSRF token."""
 
 
-class RestoreForm(FlaskForm):
+class RestoreForm(Form):
     base_version = HiddenField()
     message = StringField(_l("Why restore?"), validators=[Optional(), Length(max=500)])
 
 
-class UploadForm(FlaskForm):
+class UploadForm(Form):
     image = FileField(_l("Image"), description=_l("PNG, JPEG, GIF or WebP, at most 2 MB."))
 
 

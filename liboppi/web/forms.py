@@ -2,18 +2,41 @@
 
 from __future__ import annotations
 
+from babel.support import Translations
+from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import EmailField, HiddenField, PasswordField, SelectField, StringField, SubmitField
 from wtforms.fields.choices import SelectChoice
+from wtforms.i18n import messages_path
 from wtforms.validators import DataRequired, Email, EqualTo, Length, Optional
 
 from liboppi.services.accounts import MIN_PASSWORD_LENGTH
 
 REQUIRED = _l("This field is required.")
 
+#: WTForms' own message catalogues by locale, read from disk once per process (Flask-WTF
+#: reads the file again on every request that builds a form).
+_wtforms_catalogues: dict[str, Translations] = {}
 
-class LoginForm(FlaskForm):
+
+def _wtforms_catalogue(locale: str) -> Translations:
+    catalogue = _wtforms_catalogues.get(locale)
+    if catalogue is None:
+        catalogue = Translations.load(messages_path(), [locale], domain="wtforms")
+        _wtforms_catalogues[locale] = catalogue
+    return catalogue
+
+
+class Form(FlaskForm):
+    """The base of our forms: Flask-WTF's, with WTForms' messages in the request's language."""
+
+    class Meta(FlaskForm.Meta):
+        def get_translations(self, form):
+            return _wtforms_catalogue(str(get_locale()))
+
+
+class LoginForm(Form):
     email = EmailField(_l("Email"), validators=[DataRequired(REQUIRED), Length(max=254)])
     password = PasswordField(_l("Password"), validators=[DataRequired(REQUIRED)])
     next = HiddenField()
@@ -43,18 +66,18 @@ def _new_password_fields():
     return new, confirm
 
 
-class PasswordChangeForm(FlaskForm):
+class PasswordChangeForm(Form):
     current_password = PasswordField(_l("Current password"), validators=[DataRequired(REQUIRED)])
     new_password, confirm_password = _new_password_fields()
     submit = SubmitField(_l("Change password"))
 
 
-class SetPasswordForm(FlaskForm):
+class SetPasswordForm(Form):
     new_password, confirm_password = _new_password_fields()
     submit = SubmitField(_l("Set password"))
 
 
-class LanguageForm(FlaskForm):
+class LanguageForm(Form):
     locale = SelectField(
         _l("Language"),
         choices=[
@@ -76,7 +99,7 @@ ROLE_CHOICES = [
 ]
 
 
-class MembershipForm(FlaskForm):
+class MembershipForm(Form):
     role = SelectField(_l("Role"), choices=ROLE_CHOICES, validators=[DataRequired(REQUIRED)])
     library = SelectField(
         _l("Library"),
@@ -111,7 +134,7 @@ class UserCreateForm(MembershipForm):
     submit = SubmitField(_l("Create user"))
 
 
-class ConfirmForm(FlaskForm):
+class ConfirmForm(Form):
     """A POST with nothing but its CSRF token: buttons that change state."""
 
     submit = SubmitField(_l("Confirm"))

@@ -6,13 +6,14 @@ from flask import Blueprint, abort, current_app, flash, redirect, render_templat
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
-from flask_wtf import FlaskForm
 from markupsafe import Markup
 
 from liboppi.services import catalog, progress, search
 from liboppi.services.authz import Action, can
 
+from . import page_cache
 from .database import get_session
+from .forms import Form
 
 bp = Blueprint("learn", __name__)
 
@@ -20,7 +21,7 @@ bp = Blueprint("learn", __name__)
 FILE_CACHE_SECONDS = 24 * 3600
 
 
-class CompleteForm(FlaskForm):
+class CompleteForm(Form):
     """The "mark as completed" button (its CSRF token)."""
 
 
@@ -85,15 +86,34 @@ def module(course_id: str, module_id: str):
         language=_language(),
     )
     session.commit()
-    return render_template(
-        "learn/module.html",
-        page=page,
-        content=Markup(page.html),  # sanitised with nh3 when the version was rendered
-        status=status,
-        form=CompleteForm(),
-        can_edit=can(current_user.principal, Action.EDIT_CONTENT),
-        language=_language(),
+    language = _language()
+    user = current_user._get_current_object()
+    can_edit = can(user.principal, Action.EDIT_CONTENT)
+    # Everything the page shows: who (as loaded for this request), in which language, at
+    # which address, which content (the fingerprint) and where the learner is in it.
+    key = (
+        "learn.module",
+        request.full_path,
+        language,
+        user.user_id,
+        user.display_name,
+        user.principal.grants,
+        page.fingerprint,
+        status,
+        can_edit,
     )
+    if not page.fingerprint:
+        key = None
+    context = {
+        "page": page,
+        "content": Markup(page.html),  # sanitised with nh3 when the version was rendered
+        "status": status,
+        "can_edit": can_edit,
+        "language": language,
+    }
+    if key is None:
+        return render_template("learn/module.html", **context)
+    return page_cache.render(key, "learn/module.html", **context)
 
 
 @bp.route("/courses/<course_id>/<module_id>/complete", methods=["POST"])

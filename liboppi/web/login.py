@@ -8,6 +8,7 @@ from flask_login import UserMixin
 
 from liboppi.extensions import login_manager
 from liboppi.models import User
+from liboppi.services.accounts import SessionUser, load_session_user
 from liboppi.services.authz import Principal, grants_of
 
 from .database import get_session
@@ -28,6 +29,18 @@ class SignedInUser(UserMixin):
     def get_id(self) -> str:
         # The nonce changes with the password, so other sessions end when it changes.
         return f"{self.user_id}.{self.session_nonce}"
+
+    @classmethod
+    def from_session_user(cls, user: SessionUser) -> SignedInUser:
+        return cls(
+            user_id=user.user_id,
+            public_id=user.public_id,
+            display_name=user.display_name,
+            email=user.email,
+            locale=user.locale,
+            session_nonce=user.token_nonce[:12],
+            principal=user.principal,
+        )
 
     @classmethod
     def from_user(cls, user: User) -> SignedInUser:
@@ -51,10 +64,10 @@ def load_user(user_id: str) -> SignedInUser | None:
     raw_id, _, nonce = user_id.partition(".")
     if not raw_id.isdigit():
         return None
-    user = get_session().get(User, int(raw_id))
-    if user is None or not user.is_active or user.token_nonce[:12] != nonce:
+    user = load_session_user(get_session(), int(raw_id))
+    if user is None or user.token_nonce[:12] != nonce:
         return None
-    return SignedInUser.from_user(user)
+    return SignedInUser.from_session_user(user)
 
 
 login_manager.login_view = "auth.login"

@@ -1,0 +1,109 @@
+"""The module page is rendered once per everything it shows, then served again: whatever a
+learner or an editor changes must still show on the next request."""
+
+from __future__ import annotations
+
+import re
+
+from sqlalchemy import select
+
+from liboppi import clock
+from liboppi.models import Membership, Role, User
+from liboppi.web import page_cache
+from tests.web_client import CSRF_RE
+
+from .conftest import MODULE_2, write_files
+
+PAGE = "/courses/testikurssi/testikurssi-lainaus"
+
+
+def _status(html: str) -> str:
+    match = re.search(r'data-module-id="testikurssi-lainaus"[^>]*data-status="([^"]+)"', html)
+    assert match, html[:500]
+    return match.group(1)
+
+
+def test_a_cached_page_gets_a_working_csrf_token_and_shows_completion_with_its_message(
+    client, logged_in, imported
+):
+    logged_in("learner")
+    first = client.get(PAGE).get_data(as_text=True)
+    second = client.get(PAGE).get_data(as_text=True)  # served from the cache
+    assert page_cache.CSRF_MARKER not in first + second
+    token = CSRF_RE.search(second).group(1)
+    assert _status(second) == "in_progress"
+
+    response = client.post(f"{PAGE}/complete", data={"csrf_token": token})
+    assert response.status_code == 302
+    after = client.get(PAGE).get_data(as_text=True)
+    assert _status(after) == "completed"
+    assert "flash-success" in after  # the message is not lost to a cached page
+    again = client.get(PAGE).get_data(as_text=True)
+    assert _status(again) == "completed" and "flash-success" not in again
+
+
+def test_a_new_version_of_the_module_shows_at_once(client, logged_in, imported, import_repo):
+    logged_in("learner")
+    assert "palautusautomaatilla" in client.get(PAGE).get_data(as_text=True)
+
+    changed = MODULE_2.replace("palautusautomaatilla", "palautusluukulla")
+    write_files(imported, {"courses/testikurssi/02-lainaus.md": changed})
+    import_repo(imported)
+
+    html = client.get(PAGE).get_data(as_text=True)
+    assert "palautusluukulla" in html and "palautusautomaatilla" not in html
+
+
+def test_a_changed_title_of_the_next_module_shows_in_the_pager(
+    client, logged_in, imported, import_repo
+):
+    logged_in("learner")
+    assert "Kuvat ja kartat" in client.get(PAGE).get_data(as_text=True)
+    module_3 = (imported / "courses/testikurssi/03-kuvat.md").read_text()
+    write_files(
+        imported,
+        {"courses/testikurssi/03-kuvat.md": module_3.replace("Kuvat ja kartat", "Kartat")},
+    )
+    import_repo(imported)
+    html = client.get(PAGE).get_data(as_text=True)
+    assert "Kuvat ja kartat" not in html and 'rel="next">' in html
+
+
+def test_roles_name_and_deactivation_take_effect_on_the_next_request(
+    client, logged_in, imported, db_session
+):
+    user = logged_in("learner")
+    html = client.get(PAGE).get_data(as_text=True)
+    assert "/editor/modules/testikurssi-lainaus" not in html
+    old_name = user.display_name
+    assert old_name in html
+
+    membership = db_session.scalar(select(Membership).where(Membership.user_id == user.id))
+    db_session.add(
+        Membership(
+            user_id=user.id,
+            library_id=membership.library_id,
+            role=Role.EDITOR,
+            joined_at=clock.now(),
+        )
+    )
+    db_session.get(User, user.id).display_name = "Uusi Nimi"
+    db_session.commit()
+    html = client.get(PAGE).get_data(as_text=True)
+    assert "/editor/modules/testikurssi-lainaus" in html
+    assert "Uusi Nimi" in html and old_name not in html
+
+    db_session.get(User, user.id).is_active = False
+    db_session.commit()
+    response = client.get(PAGE)
+    assert response.status_code == 302 and "/login" in response.headers["Location"]
+
+
+def test_an_ended_membership_takes_its_rights_away(client, logged_in, imported, db_session):
+    user = logged_in("editor")
+    assert "/editor/modules/testikurssi-lainaus" in client.get(PAGE).get_data(as_text=True)
+    for membership in db_session.scalars(select(Membership).where(Membership.user_id == user.id)):
+        membership.left_at = clock.now()
+    db_session.commit()
+    html = client.get(PAGE).get_data(as_text=True)
+    assert "/editor/modules/testikurssi-lainaus" not in html
