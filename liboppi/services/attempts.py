@@ -28,14 +28,15 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import case, func, select, update
+from sqlalchemy import bindparam, case, func, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session, load_only
+from sqlalchemy.orm import Session, load_only, make_transient_to_detached
+from sqlalchemy.orm.attributes import set_committed_value
 
 from liboppi import clock
-from liboppi.models import Answer, Attempt, AttemptStatus, Quiz, QuizVersion
+from liboppi.models import Answer, Attempt, AttemptStatus, Quiz, QuizVersion, User
 from liboppi.models.content import Course
 from liboppi.quiz import grading, order
 from liboppi.quiz.registry import get_question_type
@@ -227,15 +228,30 @@ class PracticeView:
         return self.done >= self.total
 
 
+@dataclass(frozen=True, slots=True)
+class CourseRef:
+    """What statements need of a quiz's course: its id, language and titles."""
+
+    stable_id: str
+    language: str | None
+    title: Mapping[str, str]
+
+
 @dataclass(slots=True)
 class Loaded:
-    """An attempt with its quiz, version and parsed content, loaded once per call."""
+    """An attempt with its quiz, version and parsed content, loaded once per call.
+
+    ``public_id`` is the attempt's user's and ``course`` the quiz's course (None when not
+    imported), read with the attempt so a saved answer's statement needs no more queries.
+    """
 
     attempt: Attempt
     quiz: Quiz
     version: QuizVersion
     source: QuizSource
     answers: dict[str, Answer] = field(default_factory=dict)
+    public_id: str | None = None
+    course: CourseRef | None = None
 
     @property
     def settings(self) -> QuizSettings:
@@ -248,40 +264,62 @@ class Loaded:
 # -- Loading and rules ------------------------------------------------------------------------
 
 
+# The queries of ``load`` are built once with bound parameters: building a select costs
+# more than SQLite takes to run it. One query reads the attempt, its version, quiz, user's
+# public id and course. The version's content (texts, JSON) is read only when
+# ``quiz_source`` has not cached the parsed quiz of its content hash yet: the row itself is
+# read without it.
+_LOAD = (
+    select(
+        Attempt,
+        QuizVersion,
+        Quiz,
+        User.public_id,
+        Course.stable_id,
+        Course.language,
+        Course.title,
+    )
+    .join(QuizVersion, QuizVersion.id == Attempt.quiz_version_id)
+    .join(Quiz, Quiz.id == Attempt.quiz_id)
+    .join(User, User.id == Attempt.user_id)
+    .outerjoin(Course, Course.stable_id == Quiz.course_id)
+    .where(Attempt.id == bindparam("attempt_id"), Attempt.user_id == bindparam("user_id"))
+    .options(
+        load_only(
+            QuizVersion.id,
+            QuizVersion.quiz_id,
+            QuizVersion.number,
+            QuizVersion.content_hash,
+            QuizVersion.imported_at,
+        )
+    )
+)
+# Read the row afresh under the lock, even when the session holds it already.
+_LOAD_LOCKED = _LOAD.with_for_update(of=Attempt).execution_options(populate_existing=True)
+_ANSWERS = select(Answer).where(Answer.attempt_id == bindparam("attempt_id"))
+
+
 def load(session: Session, user_id: int, attempt_id: int, *, lock: bool = False) -> Loaded:
     """Load the user's attempt; NotFound for anyone else's (its existence is not revealed).
 
     ``lock`` takes the row lock (PostgreSQL) so a concurrent submit waits for this request.
+    SQLite has no row locks: there, answer writes are conditional instead (see
+    ``upsert_answer``) and ``finish`` reads the answers again after claiming the attempt.
     """
-    query = select(Attempt).where(Attempt.id == attempt_id)
-    if lock:
-        # Read the row afresh under the lock, even when the session holds it already.
-        query = query.with_for_update().execution_options(populate_existing=True)
-    attempt = session.scalar(query)
-    if attempt is None or attempt.user_id != user_id:
+    query = _LOAD_LOCKED if lock else _LOAD
+    row = session.execute(query, {"attempt_id": attempt_id, "user_id": user_id}).one_or_none()
+    if row is None:
         raise NotFound("attempt")
-    # The version's content (texts, JSON) is read only when ``quiz_source`` has not cached
-    # the parsed quiz of its content hash yet: the row itself is read without it.
-    version, quiz = session.execute(
-        select(QuizVersion, Quiz)
-        .join(Quiz, QuizVersion.quiz_id == Quiz.id)
-        .where(QuizVersion.id == attempt.quiz_version_id)
-        .options(
-            load_only(
-                QuizVersion.id,
-                QuizVersion.quiz_id,
-                QuizVersion.number,
-                QuizVersion.content_hash,
-                QuizVersion.imported_at,
-            )
-        )
-    ).one()
-    assert quiz.id == attempt.quiz_id
+    attempt, version, quiz, public_id, course_id, course_language, course_title = row
+    assert version.quiz_id == quiz.id
+    course = None
+    if course_id is not None:
+        course = CourseRef(course_id, course_language, course_title)
     answers = {
         answer.question_id: answer
-        for answer in session.scalars(select(Answer).where(Answer.attempt_id == attempt.id))
+        for answer in session.scalars(_ANSWERS, {"attempt_id": attempt.id})
     }
-    return Loaded(attempt, quiz, version, quiz_source(quiz, version), answers)
+    return Loaded(attempt, quiz, version, quiz_source(quiz, version), answers, public_id, course)
 
 
 def shows_correct(settings: QuizSettings, attempt: Attempt) -> bool:
@@ -577,6 +615,11 @@ class Activity:
 def activity(session: Session, quiz: Quiz, source: QuizSource) -> Activity:
     """Return the quiz's xAPI content, with its course as parent when the course is known."""
     course = session.scalar(select(Course).where(Course.stable_id == quiz.course_id))
+    return activity_of(source, course)
+
+
+def activity_of(source: QuizSource, course: Course | CourseRef | None) -> Activity:
+    """Return the quiz's xAPI content under ``course`` (None: the course is not imported)."""
     if course is None:
         return Activity(xs.Content(source.id, {UNKNOWN_LANGUAGE: source.title}), None, "und")
     language = course.language or UNKNOWN_LANGUAGE
@@ -599,9 +642,13 @@ class Recording:
 def recording_for(session: Session, loaded: Loaded, recorder: Recorder) -> Recording:
     """Return the statement parts for an attempt's user and quiz."""
     origin, library_id = outbox.origin_for(
-        session, loaded.attempt.user_id, base_url=recorder.base_url, language=recorder.language
+        session,
+        loaded.attempt.user_id,
+        base_url=recorder.base_url,
+        language=recorder.language,
+        public_id=loaded.public_id,
     )
-    return Recording(origin, library_id, activity(session, loaded.quiz, loaded.source))
+    return Recording(origin, library_id, activity_of(loaded.source, loaded.course))
 
 
 # -- Pages of an attempt ----------------------------------------------------------------------
@@ -631,14 +678,10 @@ def get_loaded(
 def attempt_view(loaded: Loaded) -> AttemptView:
     """Build the view of an attempt: public question views, never the answers."""
     attempt = loaded.attempt
-    immediate = loaded.settings.feedback == "immediately"
-    states = []
-    for number, question in enumerate(loaded.questions(), 1):
-        answer = loaded.answers.get(question.id)
-        feedback = None
-        if immediate and answer is not None and answer.is_final and not attempt.is_practice:
-            feedback = answer_feedback(question, answer.response, specific=True)
-        states.append(question_state(loaded, number, question, answer, feedback=feedback))
+    states = [
+        attempt_question_state(loaded, number, question)
+        for number, question in enumerate(loaded.questions(), 1)
+    ]
     return AttemptView(
         attempt_id=attempt.id,
         quiz_id=loaded.quiz.stable_id,
@@ -650,6 +693,29 @@ def attempt_view(loaded: Loaded) -> AttemptView:
         questions=tuple(states),
         is_practice=attempt.is_practice,
     )
+
+
+def question_at(loaded: Loaded, number: int) -> QuestionState:
+    """Return one question of an attempt (``number`` from 1) as ``attempt_view`` shows it.
+
+    For a request that needs only the question it saves, not the whole attempt's view.
+    """
+    question = loaded.source.get_question(loaded.attempt.question_ids[number - 1])
+    return attempt_question_state(loaded, number, question)
+
+
+def attempt_question_state(loaded: Loaded, number: int, question: Question) -> QuestionState:
+    """Return a question of an attempt being taken, with immediate feedback when due."""
+    answer = loaded.answers.get(question.id)
+    feedback = None
+    if (
+        loaded.settings.feedback == "immediately"
+        and answer is not None
+        and answer.is_final
+        and not loaded.attempt.is_practice
+    ):
+        feedback = answer_feedback(question, answer.response, specific=True)
+    return question_state(loaded, number, question, answer, feedback=feedback)
 
 
 def question_state(
@@ -774,7 +840,7 @@ def save_answers(
     saved: list[str] = []
     invalid: list[str] = []
     locked: list[str] = []
-    recording: Recording | None = None
+    changes: list[Change] = []
     for question_id, raw in responses.items():
         if question_id not in in_attempt:
             continue
@@ -786,36 +852,104 @@ def save_answers(
         response = clean_response(raw)
         question_type = get_question_type(question.type)
         try:
-            question_type.normalise_response(response)
+            canonical = question_type.normalise_response(response)
             is_valid = True
         except ResponseInvalid:
+            canonical = None
             is_valid = False
         if not is_valid:
             invalid.append(question_id)
-        if existing is None and not is_answered(question, response):
+        answered = not is_valid or canonical not in (None, "", [], {})
+        if existing is None and not answered:
             continue
         if existing is not None and existing.response == response:
             saved.append(question_id)
             continue
         result = grading.grade(question, response)
-        is_final = immediate and is_valid and is_answered(question, response)
+        is_final = immediate and is_valid and answered
+        records = not attempt.is_practice and answered and is_valid
+        changes.append(Change(question, response, canonical, is_valid, result, is_final, records))
+    # Whatever the statements need is read, and the statements built, before the first
+    # write, so the write transaction (SQLite's one writer at a time) stays short.
+    recording = None
+    planned: list[tuple[xs.Statement, float | None] | None] = []
+    if any(change.records for change in changes):
+        recording = recording_for(session, loaded, recorder)
+        latest = max((a.saved_at for a in loaded.answers.values()), default=attempt.started_at)
+        for change in changes:
+            existing = loaded.answers.get(change.question.id)
+            seconds = (
+                existing.seconds_spent
+                if existing is not None
+                else max(0.0, (now - latest).total_seconds())
+            )
+            latest = now
+            if change.records:
+                statement = answered_statement(
+                    loaded, change.question, change.canonical, change.result, seconds, recording
+                )
+                planned.append((statement, seconds))
+            else:
+                planned.append(None)
+    written = 0
+    for number, change in enumerate(changes):
+        question_id = change.question.id
         answer = upsert_answer(
             session,
             loaded,
-            question,
-            response,
+            change.question,
+            change.response,
             now=now,
-            is_valid=is_valid,
-            result=result if is_final else None,
-            is_final=is_final,
+            is_valid=change.is_valid,
+            result=change.result if change.is_final else None,
+            is_final=change.is_final,
+            canonical=change.canonical,
         )
-        saved.append(question_id)
-        if attempt.is_practice or not is_answered(question, response) or not is_valid:
+        if answer is None:
+            # Another request made the answer final (or submitted the attempt) after this
+            # one read it: nothing was written.
+            if not written and is_closed(session, attempt.id):
+                return SaveOutcome("closed")
+            locked.append(question_id)
             continue
-        if recording is None:
-            recording = recording_for(session, loaded, recorder)
-        enqueue_answered(session, loaded, question, response, result, answer, recording)
+        written += 1
+        saved.append(question_id)
+        plan = planned[number] if planned else None
+        if plan is None or recording is None:
+            continue
+        statement, seconds = plan
+        if answer.seconds_spent != seconds:
+            # Another request saved this question first, with its own time to answer.
+            statement = answered_statement(
+                loaded,
+                change.question,
+                change.canonical,
+                change.result,
+                answer.seconds_spent,
+                recording,
+            )
+        outbox.enqueue(session, statement, user_id=attempt.user_id, library_id=recording.library_id)
     return SaveOutcome("saved", tuple(saved), tuple(invalid), tuple(locked), now)
+
+
+@dataclass(frozen=True, slots=True)
+class Change:
+    """One answer a save request changes, graded, before anything is written."""
+
+    question: Question
+    response: Any
+    canonical: Any
+    is_valid: bool
+    result: Result
+    is_final: bool
+    #: Whether a ``question_answered`` statement goes with it (a valid, given answer).
+    records: bool
+
+
+def is_closed(session: Session, attempt_id: int) -> bool:
+    """Tell whether an attempt is no longer in progress, as the database has it now."""
+    status = session.scalar(select(Attempt.status).where(Attempt.id == attempt_id))
+    return status is not AttemptStatus.IN_PROGRESS
 
 
 def clean_response(raw: Any) -> Any:
@@ -834,6 +968,38 @@ def clean_response(raw: Any) -> Any:
     return str(raw)
 
 
+_UPDATE_ANSWER = update(Answer.__table__).where(
+    Answer.__table__.c.id == bindparam("answer_id"), Answer.__table__.c.is_final.is_(False)
+)
+
+
+def _insert_answer(insert: Any) -> Any:
+    table = Answer.__table__
+    statement = insert(table)
+    # A concurrent save of the same question (autosave and a form post) updates the row
+    # the other request inserted instead of failing on the unique constraint.
+    return statement.on_conflict_do_update(
+        index_elements=["attempt_id", "question_id"],
+        set_={key: statement.excluded[key] for key in _ANSWER_CHANGES},
+        where=table.c.is_final.is_(False),
+    ).returning(*table.c)
+
+
+#: The columns every save of an answer sets (the first save sets the others too).
+_ANSWER_CHANGES = (
+    "response",
+    "canonical",
+    "is_valid",
+    "saved_at",
+    "is_final",
+    "score",
+    "points",
+    "is_correct",
+)
+#: The answer upsert, by whether the database is PostgreSQL (else SQLite).
+_INSERT_ANSWER = {True: _insert_answer(pg_insert), False: _insert_answer(sqlite_insert)}
+
+
 def upsert_answer(
     session: Session,
     loaded: Loaded,
@@ -844,17 +1010,24 @@ def upsert_answer(
     is_valid: bool,
     result: Result | None,
     is_final: bool,
-) -> Answer:
+    canonical: Any = ...,
+) -> Answer | None:
     """Insert or update the answer row of a question (one row per attempt and question).
 
     ``seconds_spent`` is measured once, at the first save: the time since the previous
-    save in the attempt, or since the attempt started.
+    save in the attempt, or since the attempt started. A final answer is never changed:
+    the write is conditional on the row not being final, so it also holds on SQLite, which
+    has no row lock to keep a concurrent request out (``finish`` makes every answer of a
+    submitted attempt final). Returns None when nothing was written for that reason.
+    ``canonical`` is the normalised response when the caller has it already.
     """
     attempt = loaded.attempt
     existing = loaded.answers.get(question.id)
+    if canonical is ...:
+        canonical = canonical_or_none(question, response)
     values: dict[str, Any] = {
         "response": response,
-        "canonical": canonical_or_none(question, response),
+        "canonical": canonical if is_valid else None,
         "is_valid": is_valid,
         "saved_at": now,
         "is_final": is_final,
@@ -865,9 +1038,11 @@ def upsert_answer(
         "is_correct": result.is_correct if result is not None else None,
     }
     if existing is not None:
+        changed = session.execute(_UPDATE_ANSWER, {"answer_id": existing.id, **values}).rowcount
+        if changed != 1:
+            return None
         for key, value in values.items():
-            setattr(existing, key, value)
-        session.flush()
+            set_committed_value(existing, key, value)
         return existing
     previous = max(
         (answer.saved_at for answer in loaded.answers.values()), default=attempt.started_at
@@ -878,21 +1053,20 @@ def upsert_answer(
         "first_saved_at": now,
         "seconds_spent": max(0.0, (now - previous).total_seconds()),
     }
-    dialect = session.get_bind().dialect.name
-    insert = pg_insert if dialect == "postgresql" else sqlite_insert
-    statement = insert(Answer).values(**insert_values)
-    # A concurrent save of the same question (autosave and a form post) updates the row
-    # the other request inserted instead of failing on the unique constraint.
-    statement = statement.on_conflict_do_update(
-        index_elements=["attempt_id", "question_id"],
-        set_={key: statement.excluded[key] for key in values},
-    )
-    session.execute(statement)
-    answer = session.scalars(
-        select(Answer)
-        .where(Answer.attempt_id == attempt.id, Answer.question_id == question.id)
-        .execution_options(populate_existing=True)
-    ).one()
+    statement = _INSERT_ANSWER[session.get_bind().dialect.name == "postgresql"]
+    row = session.execute(statement, insert_values).mappings().one_or_none()
+    if row is None:
+        return None
+    key = session.identity_key(Answer, (row["id"],))
+    answer = session.identity_map.get(key)
+    if answer is None:
+        answer = Answer(**row)
+        # The row as written, held by the session as if it had been read (nothing to flush).
+        make_transient_to_detached(answer)
+        session.add(answer)
+    else:
+        for name, value in row.items():
+            set_committed_value(answer, name, value)
     loaded.answers[question.id] = answer
     return answer
 
@@ -910,23 +1084,21 @@ def interaction_fields(definition: Mapping[str, Any]) -> dict[str, Any]:
     return {key: value for key, value in definition.items() if key != "type"}
 
 
-def enqueue_answered(
-    session: Session,
+def answered_statement(
     loaded: Loaded,
     question: Question,
-    response: Any,
+    canonical: Any,
     result: Result,
-    answer: Answer,
+    seconds_spent: float | None,
     recording: Recording,
-) -> None:
-    """Add the ``question_answered`` statement of a saved answer to the outbox."""
+) -> xs.Statement:
+    """Build the ``question_answered`` statement of an answer (``canonical``: valid, normalised)."""
     question_type = get_question_type(question.type)
-    canonical = question_type.normalise_response(response)
     score = None
     if result.score is not None:
         score = xs.Score(raw=result.score * question.points, max=question.points)
     language = recording.about.language
-    statement = xs.question_answered(
+    return xs.question_answered(
         recording.origin,
         recording.about.quiz,
         xs.Question(
@@ -939,12 +1111,9 @@ def enqueue_answered(
         registration=loaded.attempt.registration,
         success=result.is_correct if result.score is not None else None,
         score=score,
-        duration=answer.seconds_spent,
+        duration=seconds_spent,
         course=recording.about.course,
         clock=clock.now,
-    )
-    outbox.enqueue(
-        session, statement, user_id=loaded.attempt.user_id, library_id=recording.library_id
     )
 
 
@@ -985,6 +1154,17 @@ def finish(
     session.refresh(attempt)
     if claimed != 1:
         return False
+    # Graded from the answers as they are now that the attempt is claimed: on SQLite the
+    # ones loaded before were read outside the write transaction, and a save may have
+    # committed since (saves after the claim find every answer final and write nothing).
+    loaded.answers = {
+        answer.question_id: answer
+        for answer in session.scalars(
+            select(Answer)
+            .where(Answer.attempt_id == attempt.id)
+            .execution_options(populate_existing=True)
+        )
+    }
     questions = loaded.questions()
     responses = {question_id: answer.response for question_id, answer in loaded.answers.items()}
     result = grading.grade_attempt(questions, responses, attempt.pass_mark)

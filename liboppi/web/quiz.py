@@ -28,6 +28,7 @@ from markupsafe import Markup
 from werkzeug.datastructures import MultiDict
 
 from liboppi.content.render import render_markdown
+from liboppi.models import AttemptStatus
 from liboppi.services import attempts, item_analysis
 from liboppi.services.attempts import AttemptView, QuestionState, Recorder
 from liboppi.services.errors import Conflict
@@ -182,7 +183,7 @@ def responses_from_form(form: MultiDict, questions: Sequence[QuestionState]) -> 
 
 
 def save_posted(
-    view: AttemptView,
+    attempt_id: int,
     questions: Sequence[QuestionState],
     loaded: attempts.Loaded | None = None,
 ) -> attempts.SaveOutcome:
@@ -191,7 +192,7 @@ def save_posted(
     outcome = attempts.save_answers(
         session,
         current_user.user_id,
-        view.attempt_id,
+        attempt_id,
         responses_from_form(request.form, questions),
         recorder(),
         loaded=loaded,
@@ -220,29 +221,51 @@ def closed_redirect(outcome: attempts.SaveOutcome, attempt_id: int) -> Response 
 @bp.route("/attempts/<int:attempt_id>/questions/<int:number>", methods=["GET", "POST"])
 @login_required
 def question(attempt_id: int, number: int):
-    opened = open_attempt(attempt_id, for_save=request.method == "POST")
-    if isinstance(opened, Response):
-        return opened
-    loaded, view = opened
+    if request.method == "POST":
+        return save_question(attempt_id, number)
+    view = load_open(attempt_id)
+    if isinstance(view, Response):
+        return view
     if not 1 <= number <= len(view.questions):
         abort(404)
     if view.settings.layout == "all_on_one_page":
         return redirect(url_for("quiz.all_questions", attempt_id=attempt_id))
-    if request.method == "GET":
-        return render_question_page(view, number)
-    current = view.questions[number - 1]
-    outcome = save_posted(view, [current], loaded)
+    return render_question_page(view, number)
+
+
+def save_question(attempt_id: int, number: int):
+    """Save the answer posted on one question's page and go where the pressed button leads.
+
+    Only the posted question's view is built (not the whole attempt's), and the attempt is
+    loaded once, locked, and saved into in the same transaction.
+    """
+    session = get_session()
+    loaded = attempts.get_loaded(session, current_user.user_id, attempt_id, recorder(), lock=True)
+    if loaded.attempt.is_practice:
+        session.commit()
+        abort(404)
+    if loaded.attempt.status is not AttemptStatus.IN_PROGRESS:
+        session.commit()
+        return redirect(url_for("quiz.result", attempt_id=attempt_id))
+    total = len(loaded.attempt.question_ids)
+    if not 1 <= number <= total:
+        abort(404)
+    settings = loaded.settings
+    if settings.layout == "all_on_one_page":
+        return redirect(url_for("quiz.all_questions", attempt_id=attempt_id))
+    current = attempts.question_at(loaded, number)
+    outcome = save_posted(attempt_id, [current], loaded)
     closed = closed_redirect(outcome, attempt_id)
     if closed is not None:
         return closed
     if outcome.invalid:
         fresh = attempts.get_attempt(get_session(), current_user.user_id, attempt_id, recorder())
         return render_question_page(fresh, number), 400
-    immediate = view.settings.feedback == "immediately"
+    immediate = settings.feedback == "immediately"
     if immediate and current.id in outcome.saved and not current.is_final:
         # The feedback of the answer just given shows on the same page.
         return redirect(url_for("quiz.question", attempt_id=attempt_id, number=number))
-    return redirect(target_after_save(attempt_id, number, len(view.questions)))
+    return redirect(target_after_save(attempt_id, number, total))
 
 
 def target_after_save(attempt_id: int, number: int, total: int) -> str:
@@ -278,7 +301,7 @@ def all_questions(attempt_id: int):
     loaded, view = opened
     if request.method == "GET":
         return render_all_page(view)
-    outcome = save_posted(view, view.questions, loaded)
+    outcome = save_posted(attempt_id, view.questions, loaded)
     closed = closed_redirect(outcome, attempt_id)
     if closed is not None:
         return closed
@@ -314,7 +337,7 @@ def autosave(attempt_id: int):
         # An answer given with immediate feedback is final: only an explicit post saves it.
         get_session().commit()
         return jsonify(status="refused"), 409
-    outcome = save_posted(view, view.questions, loaded)
+    outcome = save_posted(attempt_id, view.questions, loaded)
     if outcome.status != "saved":
         return jsonify(
             status=outcome.status, redirect=url_for("quiz.result", attempt_id=attempt_id)

@@ -438,3 +438,94 @@ def test_the_close_expired_command_submits_attempts_past_their_deadline(
     db_session.expire_all()
     assert db_session.get(Attempt, late.id).status is AttemptStatus.SUBMITTED
     assert db_session.get(Attempt, on_time.id).status is AttemptStatus.IN_PROGRESS
+
+
+def test_a_save_read_before_a_submit_writes_nothing_after_it(
+    app, db_session, install_quiz, learner, frozen_clock
+):
+    # SQLite has no row lock to keep the save waiting: its writes are conditional instead.
+    install_quiz(quiz_text(types=("truefalse", "single")))
+    attempt = attempts.start_attempt(db_session, learner.id, "kaikki-tyypit", RECORDER)
+    attempts.save_answers(db_session, learner.id, attempt.id, {"tosi": "false"}, RECORDER)
+    db_session.commit()
+    other_tab = app.extensions["liboppi.sessions"]()
+    try:
+        stale = attempts.load(other_tab, learner.id, attempt.id)
+        other_tab.commit()
+        attempts.submit_attempt(db_session, learner.id, attempt.id, RECORDER)
+        db_session.commit()
+        for responses in ({"tosi": "true"}, {"valinta": "a"}):
+            outcome = attempts.save_answers(
+                other_tab, learner.id, attempt.id, responses, RECORDER, loaded=stale
+            )
+            other_tab.commit()
+            assert outcome.status == "closed"
+    finally:
+        other_tab.close()
+    rows = db_session.scalars(select(Answer).where(Answer.attempt_id == attempt.id)).all()
+    db_session.expire_all()
+    assert {row.question_id: (row.response, row.is_final) for row in rows} == {
+        "tosi": ("false", True),
+        "valinta": (None, True),
+    }
+    assert len(statements(db_session, "answered")) == 1
+
+
+def test_a_final_answer_is_not_changed_by_a_save_that_read_it_before(
+    app, db_session, install_quiz, learner, frozen_clock
+):
+    install_quiz(quiz_text(types=("truefalse", "single"), feedback="immediately"))
+    attempt = attempts.start_attempt(db_session, learner.id, "kaikki-tyypit", RECORDER)
+    db_session.commit()
+    other_tab = app.extensions["liboppi.sessions"]()
+    try:
+        stale = attempts.load(other_tab, learner.id, attempt.id)
+        other_tab.commit()
+        attempts.save_answers(db_session, learner.id, attempt.id, {"tosi": "false"}, RECORDER)
+        db_session.commit()
+        outcome = attempts.save_answers(
+            other_tab, learner.id, attempt.id, {"tosi": "true"}, RECORDER, loaded=stale
+        )
+        other_tab.commit()
+    finally:
+        other_tab.close()
+    assert (outcome.status, outcome.saved, outcome.locked) == ("saved", (), ("tosi",))
+    assert db_session.scalars(select(Answer)).one().response == "false"
+    assert len(statements(db_session, "answered")) == 1
+
+
+def test_submit_grades_the_answers_saved_after_it_read_the_attempt(
+    app, db_session, install_quiz, learner, frozen_clock
+):
+    install_quiz(quiz_text(types=("truefalse",)))
+    attempt = attempts.start_attempt(db_session, learner.id, "kaikki-tyypit", RECORDER)
+    db_session.commit()
+    other_tab = app.extensions["liboppi.sessions"]()
+    try:
+        stale = attempts.load(other_tab, learner.id, attempt.id)
+        other_tab.commit()
+        attempts.save_answers(db_session, learner.id, attempt.id, {"tosi": "true"}, RECORDER)
+        db_session.commit()
+        assert attempts.finish(other_tab, stale, clock.now(), RECORDER, auto=False) is True
+        other_tab.commit()
+    finally:
+        other_tab.close()
+    graded = db_session.get(Attempt, attempt.id)
+    db_session.refresh(graded)
+    assert (graded.score_raw, graded.has_passed) == (1.0, True)
+    assert db_session.scalars(select(Answer)).one().is_correct is True
+
+
+def test_one_question_of_an_attempt_is_shown_as_in_the_whole_view(
+    db_session, install_quiz, learner, frozen_clock
+):
+    install_quiz(quiz_text(feedback="immediately"))
+    attempt = attempts.start_attempt(db_session, learner.id, "kaikki-tyypit", RECORDER)
+    attempts.save_answers(db_session, learner.id, attempt.id, {"tosi": "false"}, RECORDER)
+    db_session.commit()
+    loaded = attempts.load(db_session, learner.id, attempt.id)
+    view = attempts.attempt_view(loaded)
+    assert [attempts.question_at(loaded, n) for n in range(1, len(view.questions) + 1)] == list(
+        view.questions
+    )
+    assert any(state.feedback is not None for state in view.questions)
