@@ -2,8 +2,99 @@
 
 from __future__ import annotations
 
+import sqlite3
+import threading
+
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.orm import Session, sessionmaker
+
+#: How long a thread waits for its process's turn to write before it goes on without it (and
+#: SQLite's own busy timeout takes over): the same 10 s as ``busy_timeout`` below.
+WRITE_TURN_TIMEOUT = 10.0
+#: Statements that make pysqlite begin a transaction that holds SQLite's write lock, or that
+#: take that lock themselves.
+_WRITES = frozenset({"INSERT", "UPDATE", "DELETE", "REPLACE", "CREATE", "DROP", "ALTER"})
+_write_turns: dict[str, threading.Lock] = {}
+_write_turns_guard = threading.Lock()
+
+
+def _write_turn(database: str) -> threading.Lock:
+    with _write_turns_guard:
+        return _write_turns.setdefault(database, threading.Lock())
+
+
+def _is_write(sql: str) -> bool:
+    words = sql.lstrip().split(None, 1)
+    return bool(words) and words[0].upper() in _WRITES
+
+
+class _SerialisedWritesCursor(sqlite3.Cursor):
+    def execute(self, sql, parameters=(), /):
+        connection = self.connection
+        if _is_write(sql):
+            connection.take_write_turn()
+        try:
+            return super().execute(sql, parameters)
+        finally:
+            if not connection.in_transaction:
+                connection.end_write_turn()
+
+    def executemany(self, sql, seq_of_parameters, /):
+        connection = self.connection
+        if _is_write(sql):
+            connection.take_write_turn()
+        try:
+            return super().executemany(sql, seq_of_parameters)
+        finally:
+            if not connection.in_transaction:
+                connection.end_write_turn()
+
+
+class SerialisedWritesConnection(sqlite3.Connection):
+    """A SQLite connection whose write transactions take turns within the process.
+
+    SQLite lets one connection write at a time; a second writer sleeps in SQLite's busy
+    handler, in steps of up to 100 ms, and under load (several threads of one worker
+    saving answers) those sleeps become the latency. Here a thread about to write first
+    waits for its process's turn on a lock, which wakes it the moment the writer before
+    it commits or rolls back; SQLite's busy handler only arbitrates between processes.
+    A thread that waits longer than ``WRITE_TURN_TIMEOUT`` goes on without the turn.
+    """
+
+    def __init__(self, database, *args, **kwargs) -> None:
+        super().__init__(database, *args, **kwargs)
+        self._turn = _write_turn(str(database))
+        self._has_turn = False
+
+    def cursor(self, factory=_SerialisedWritesCursor):
+        return super().cursor(factory)
+
+    def take_write_turn(self) -> None:
+        if not self._has_turn:
+            self._has_turn = self._turn.acquire(timeout=WRITE_TURN_TIMEOUT)
+
+    def end_write_turn(self) -> None:
+        if self._has_turn:
+            self._has_turn = False
+            self._turn.release()
+
+    def commit(self) -> None:
+        try:
+            super().commit()
+        finally:
+            self.end_write_turn()
+
+    def rollback(self) -> None:
+        try:
+            super().rollback()
+        finally:
+            self.end_write_turn()
+
+    def close(self) -> None:
+        try:
+            super().close()
+        finally:
+            self.end_write_turn()
 
 
 def _tune_sqlite(dbapi_connection, _record) -> None:
@@ -20,7 +111,10 @@ def _tune_sqlite(dbapi_connection, _record) -> None:
 def make_engine(url: str) -> Engine:
     """Create an engine for ``url`` with the pragmas and pool settings Liboppi relies on."""
     if url.startswith("sqlite"):
-        engine = create_engine(url, connect_args={"check_same_thread": False})
+        engine = create_engine(
+            url,
+            connect_args={"check_same_thread": False, "factory": SerialisedWritesConnection},
+        )
         event.listen(engine, "connect", _tune_sqlite)
         return engine
     return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=10)
