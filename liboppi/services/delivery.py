@@ -27,7 +27,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session, sessionmaker
@@ -63,33 +63,20 @@ SessionFactory = Callable[[], Session]
 
 
 def claim(session: Session, limit: int, now: datetime, lease_until: datetime) -> list[OutboxItem]:
-    """Lease up to ``limit`` due statements, oldest first, in ``session``'s transaction.
+    """Lease up to ``limit`` due statements, longest due first, in ``session``'s transaction.
 
     The caller commits (that is when other workers stop seeing the rows). Exposed apart from the
     store so that tests can hold two claims open at once on PostgreSQL.
+
+    Ordered by when each became due, then by id (a new statement is due when it is created, so
+    new ones go oldest first): that is the order of the ``(status, next_attempt_at)`` index, so
+    a claim reads about ``limit`` index entries. Ordering by id alone made PostgreSQL walk the
+    primary key past every delivered row, a cost growing with the outbox's history.
     """
-    due = (
-        select(OutboxStatement.id)
-        .where(
-            OutboxStatement.status == OutboxStatus.PENDING,
-            OutboxStatement.next_attempt_at <= now,
-        )
-        .order_by(OutboxStatement.id)
-        .limit(limit)
-    )
-    if session.get_bind().dialect.name == "postgresql":
-        due = due.with_for_update(skip_locked=True)
+    postgresql = session.get_bind().dialect.name == "postgresql"
     claimed = session.execute(
-        update(OutboxStatement)
-        .where(OutboxStatement.id.in_(due.scalar_subquery()))
-        .values(next_attempt_at=lease_until)
-        .returning(
-            OutboxStatement.id,
-            OutboxStatement.statement_id,
-            OutboxStatement.payload,
-            OutboxStatement.attempts,
-        )
-        .execution_options(synchronize_session=False)
+        _CLAIM_LOCKING if postgresql else _CLAIM,
+        {"now": now, "lease_until": lease_until, "limit": limit},
     ).all()
     items = [
         OutboxItem(row.id, row.statement_id, bytes(row.payload), row.attempts) for row in claimed
@@ -97,21 +84,55 @@ def claim(session: Session, limit: int, now: datetime, lease_until: datetime) ->
     return sorted(items, key=lambda item: item.id)
 
 
+def _claim_statement(*, skip_locked: bool):
+    due = (
+        select(OutboxStatement.id)
+        .where(
+            OutboxStatement.status == OutboxStatus.PENDING,
+            OutboxStatement.next_attempt_at <= bindparam("now"),
+        )
+        .order_by(OutboxStatement.next_attempt_at, OutboxStatement.id)
+        .limit(bindparam("limit"))
+    )
+    if skip_locked:
+        due = due.with_for_update(skip_locked=True)
+    return (
+        update(OutboxStatement)
+        .where(OutboxStatement.id.in_(due.scalar_subquery()))
+        .values(next_attempt_at=bindparam("lease_until"))
+        .returning(
+            OutboxStatement.id,
+            OutboxStatement.statement_id,
+            OutboxStatement.payload,
+            OutboxStatement.attempts,
+        )
+        .execution_options(synchronize_session=False)
+    )
+
+
+# Built once: building these costs more than SQLite takes to run them. PostgreSQL's claim
+# skips rows another worker's claim holds (SKIP LOCKED); SQLite has no row locks.
+_CLAIM = _claim_statement(skip_locked=False)
+_CLAIM_LOCKING = _claim_statement(skip_locked=True)
+_MARK_DELIVERED = (
+    update(OutboxStatement)
+    .where(OutboxStatement.id.in_(bindparam("ids", expanding=True)))
+    .values(status=OutboxStatus.DELIVERED, delivered_at=bindparam("now"), last_error=None)
+    .execution_options(synchronize_session=False)
+)
+
+
 # -- Delivery state -----------------------------------------------------------------------------
 
 
 def _update_state(session: Session, **values: object) -> None:
-    """Create the single state row if it is missing (race-free), then update it."""
+    """Set ``values`` on the single state row, creating it if it is missing (one upsert)."""
     dialect = session.get_bind().dialect.name
     insert = pg_insert if dialect == "postgresql" else sqlite_insert
     session.execute(
-        insert(DeliveryState).values(id=STATE_ROW_ID).on_conflict_do_nothing(index_elements=["id"])
-    )
-    session.execute(
-        update(DeliveryState)
-        .where(DeliveryState.id == STATE_ROW_ID)
-        .values(**values)
-        .execution_options(synchronize_session=False)
+        insert(DeliveryState)
+        .values(id=STATE_ROW_ID, **values)
+        .on_conflict_do_update(index_elements=["id"], set_=values)
     )
 
 
@@ -124,6 +145,12 @@ def clear_auth_failure(session: Session) -> None:
     """Forget a recorded auth failure (an operator fixed the credentials)."""
     if get_state(session) is not None:
         _update_state(session, auth_failed_at=None, auth_failure=None)
+
+
+def _mark_delivered(session: Session, ids: Sequence[int]) -> None:
+    now = clock.now()
+    session.execute(_MARK_DELIVERED, {"ids": list(ids), "now": now})
+    _update_state(session, last_delivered_at=now, auth_failed_at=None, auth_failure=None)
 
 
 # -- The store ----------------------------------------------------------------------------------
@@ -150,24 +177,21 @@ class SqlOutboxStore:
         finally:
             session.close()
 
-    def claim_batch(self, limit: int, now: datetime) -> list[OutboxItem]:
-        """Lease up to ``limit`` due statements, oldest first."""
-        return self._run(lambda s: claim(s, limit, now, now + self._lease))  # type: ignore[return-value]
+    def claim_batch(
+        self, limit: int, now: datetime, *, delivered: Sequence[int] = ()
+    ) -> list[OutboxItem]:
+        """Lease up to ``limit`` due statements, oldest first; first mark ``delivered`` so."""
+
+        def work(session: Session) -> list[OutboxItem]:
+            if delivered:
+                _mark_delivered(session, delivered)
+            return claim(session, limit, now, now + self._lease)
+
+        return self._run(work)  # type: ignore[return-value]
 
     def mark_delivered(self, ids: Sequence[int]) -> None:
         """Record that the LRS has these statements; a success also ends an auth failure."""
-        now = clock.now()
-
-        def work(session: Session) -> None:
-            session.execute(
-                update(OutboxStatement)
-                .where(OutboxStatement.id.in_(list(ids)))
-                .values(status=OutboxStatus.DELIVERED, delivered_at=now, last_error=None)
-                .execution_options(synchronize_session=False)
-            )
-            _update_state(session, last_delivered_at=now, auth_failed_at=None, auth_failure=None)
-
-        self._run(work)
+        self._run(lambda session: _mark_delivered(session, ids))
 
     def mark_parked(self, id: int, message: str) -> None:
         """Set a statement the LRS rejected aside, with the LRS's message."""
@@ -355,21 +379,16 @@ def flush(
     ``progress`` is called with the number of statements each batch handled. Stops early on an
     auth failure or when the LRS is unavailable (``stopped_reason`` says which).
     """
-    if limit is not None and limit < 1:
-        raise ValueError("limit must be at least 1")
-    total = DeliveryReport()
     with lrs.client() as client:
-        while limit is None or total.claimed < limit:
-            size = lrs.batch_size if limit is None else min(lrs.batch_size, limit - total.claimed)
-            report = deliver_once(
-                store, client, batch_size=size, clock=clock.now, backoff=backoff, max_batches=1
-            )
-            total = total + report
-            if progress is not None and report.claimed:
-                progress(report.claimed)
-            if report.stopped_reason is not None or report.claimed < size:
-                break
-    return total
+        return deliver_once(
+            store,
+            client,
+            batch_size=lrs.batch_size,
+            clock=clock.now,
+            backoff=backoff,
+            limit=limit,
+            progress=progress,
+        )
 
 
 def serve(

@@ -7,12 +7,12 @@ at all. Nothing here talks to the LRS; the sender (``flask xapi worker``/``flush
 
 from __future__ import annotations
 
-import json
+import weakref
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import event, func, select, update
+from sqlalchemy import Engine, bindparam, event, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from liboppi import clock
@@ -27,92 +27,30 @@ def enqueue(
     *,
     user_id: int | None,
     library_id: int | None,
-) -> OutboxStatement:
-    """Add a built statement to the outbox (serialised once, here) in the current transaction."""
-    payload = xs.serialise(statement)
-    verb = json.loads(payload)["verb"]["id"]
-    now = clock.now()
-    row = OutboxStatement(
-        statement_id=statement.id,
-        payload=payload,
-        verb=verb,
-        user_id=user_id,
-        library_id=library_id,
-        status=OutboxStatus.PENDING,
-        attempts=0,
-        created_at=now,
-        next_attempt_at=now,
-    )
-    session.add(row)
-    return row
+) -> None:
+    """Add a built statement to the outbox (serialised once, here) in the current transaction.
+
+    The row is inserted at once on the session's connection, inside the caller's transaction
+    (a plain Core ``INSERT``, not an ORM object waiting for a flush): it commits or rolls back
+    with the event, savepoints included. Nothing is returned; read the outbox by
+    ``statement.id`` when a row is needed.
+
+    A statement built from an origin that ``origin_for`` took from its cache is checked by the
+    ``INSERT`` itself (see ``origin_for``): when the user's public id, home library or that
+    library's naming changed meanwhile, the statement is rebuilt for the current origin first.
+    """
+    basis = _unverified_basis(session, statement, user_id, library_id)
+    if basis is not None:
+        if _insert(session, statement, user_id, library_id, basis):
+            return
+        assert user_id is not None  # a basis is only ever found for a user
+        statement, library_id = _rebuilt(session, statement, user_id, basis)
+    _insert(session, statement, user_id, library_id, None)
 
 
 def home_library_id(session: Session, user_id: int) -> int | None:
     """The library a user's learning is grouped under: their first current library membership."""
-    return session.scalar(_home_library_query(user_id))
-
-
-@dataclass(frozen=True)
-class _LibraryNaming:
-    """A library's naming for statements: its code, names, municipality and region codes."""
-
-    code: str
-    names: tuple[tuple[str, str], ...]
-    municipality: str
-    region: str
-
-
-#: Library naming per (engine url, library id). Org reference data changes only by
-#: ``flask orgs load``; any flush that adds, changes or deletes a library, municipality or
-#: region clears it (see ``_clear_on_org_change``), and ``clear_origin_cache`` clears it by hand.
-_library_naming: dict[tuple[str, int], _LibraryNaming] = {}
-_LIBRARY_NAMING_MAX = 4096
-
-
-def clear_origin_cache() -> None:
-    """Forget the cached library naming (after org reference data changed)."""
-    _library_naming.clear()
-
-
-@event.listens_for(Session, "after_flush")
-def _clear_on_org_change(session: Session, _context: object) -> None:
-    if not _library_naming:
-        return
-    for instance in (*session.new, *session.dirty, *session.deleted):
-        if isinstance(instance, Library | Municipality | Region):
-            _library_naming.clear()
-            return
-
-
-def _naming_for(session: Session, library_id: int) -> _LibraryNaming:
-    key = (str(session.get_bind().engine.url), library_id)
-    naming = _library_naming.get(key)
-    if naming is None:
-        code, name_fi, name_sv, municipality, region = session.execute(
-            select(Library.code, Library.name_fi, Library.name_sv, Municipality.code, Region.code)
-            .join(Municipality, Library.municipality_id == Municipality.id)
-            .join(Region, Municipality.region_id == Region.id)
-            .where(Library.id == library_id)
-        ).one()
-        names = (("fi", name_fi),) + ((("sv", name_sv),) if name_sv else ())
-        naming = _LibraryNaming(code=code, names=names, municipality=municipality, region=region)
-        if len(_library_naming) >= _LIBRARY_NAMING_MAX:
-            _library_naming.clear()
-        _library_naming[key] = naming
-    return naming
-
-
-def _home_library_query(user_id: int):
-    return (
-        select(Membership.library_id)
-        .where(
-            Membership.user_id == user_id,
-            Membership.library_id.is_not(None),
-            Membership.left_at.is_(None),
-        )
-        .order_by(Membership.id)
-        .limit(1)
-    )
+    return session.scalar(_HOME_LIBRARY, {"user_id": user_id})
 
 
 def origin_for(
@@ -126,45 +64,295 @@ def origin_for(
     """The statement origin (actor, library grouping, language) for a user, and the library id.
 
     A user with no library (a regional coordinator, say) is grouped under their region.
-    Callers that already hold the user's ``public_id`` pass it, saving reading the user again;
-    a library's naming is cached per process.
+    Callers that already hold the user's ``public_id`` may pass it.
+
+    What a user's origin is made of (public id, home library, the library's code, names,
+    municipality and region) is cached per process and database, because reading it is most
+    of what recording an event costs. The cache is not trusted: another process (a web worker
+    where an administrator moved the user to another library, ``flask orgs load``) may have
+    changed any of it. So an origin from the cache is remembered in the session as unverified,
+    and ``enqueue`` inserts a statement built from it with an ``INSERT ... SELECT ... WHERE``
+    that compares those values with the database, in the same statement and transaction as
+    the row (no extra round trip). When they differ, nothing is inserted; the cache entry is
+    dropped, the origin read again, the statement rebuilt for it (``xs.with_origin``: same id
+    and timestamp) and then inserted. A stored statement is therefore exactly what an uncached
+    read in the same transaction would have produced. Changes made by this process are also
+    dropped from the cache at flush (``_forget_on_change``), which only saves that rebuild.
+    Enqueue in the session the origin came from: that session holds what must be checked.
     """
+    cache = _cache(session)
+    basis = cache.users.get(user_id)
+    if basis is not None and public_id in (None, basis.public_id):
+        _handed_out_unverified(session, user_id, basis)
+        return _origin(basis, base_url, language), basis.library_id
     if public_id is None:
-        row = session.execute(
-            select(User.public_id, _home_library_query(user_id).scalar_subquery()).where(
-                User.id == user_id
-            )
-        ).one_or_none()
+        row = session.execute(_USER_ORIGIN, {"user_id": user_id}).one_or_none()
         if row is None:
             raise LookupError(f"no user {user_id}")
         public_id, library_id = row
     else:
         library_id = home_library_id(session, user_id)
-    if library_id is not None:
-        naming = _naming_for(session, library_id)
-        group = xs.Library(
-            id=naming.code,
-            name=dict(naming.names),
-            municipality=naming.municipality,
-            region=naming.region,
-        )
+    if library_id is None:
+        return _region_origin(session, user_id, public_id, base_url, language), None
+    naming = cache.libraries.get(library_id)
+    if naming is None:
+        naming = _LibraryNaming(*session.execute(_LIBRARY_NAMING, {"library_id": library_id}).one())
+        cache.remember_library(library_id, naming)
+        basis = _Basis(public_id, library_id, naming)
     else:
-        region = session.scalar(
-            select(Region)
-            .join(Membership, Membership.region_id == Region.id)
-            .where(Membership.user_id == user_id)
-            .limit(1)
+        basis = _Basis(public_id, library_id, naming)
+        _handed_out_unverified(session, user_id, basis)  # the naming came from the cache
+    cache.remember_user(user_id, basis)
+    return _origin(basis, base_url, language), library_id
+
+
+def clear_origin_cache() -> None:
+    """Forget every cached origin (the cache is checked on use; this only saves rebuilding)."""
+    _caches.clear()
+
+
+# -- The origin cache -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class _LibraryNaming:
+    """A library's naming for statements, as stored: code, names, municipality and region."""
+
+    code: str
+    name_fi: str
+    name_sv: str | None
+    municipality: str
+    region: str
+
+    def library(self) -> xs.Library:
+        names = {"fi": self.name_fi}
+        if self.name_sv:
+            names["sv"] = self.name_sv
+        return xs.Library(
+            id=self.code, name=names, municipality=self.municipality, region=self.region
         )
-        code = region.code if region else "none"
-        group = xs.Library(
-            id=f"region-{code}",
-            name={"fi": region.name_fi if region else code},
-            municipality=code,
-            region=code,
-        )
+
+
+@dataclass(frozen=True, slots=True)
+class _Basis:
+    """What a user's origin is built from: the values ``enqueue`` checks a cached origin by."""
+
+    public_id: str
+    library_id: int
+    naming: _LibraryNaming
+
+
+class _OriginCache:
+    """Cached origins of one database (one engine)."""
+
+    #: Bound on each map: a whole region's staff fits, and a full map is simply emptied.
+    LIMIT = 4096
+
+    def __init__(self) -> None:
+        self.users: dict[int, _Basis] = {}
+        self.libraries: dict[int, _LibraryNaming] = {}
+
+    def remember_user(self, user_id: int, basis: _Basis) -> None:
+        if len(self.users) >= self.LIMIT:
+            self.users.clear()
+        self.users[user_id] = basis
+
+    def remember_library(self, library_id: int, naming: _LibraryNaming) -> None:
+        if len(self.libraries) >= self.LIMIT:
+            self.libraries.clear()
+        self.libraries[library_id] = naming
+
+
+#: Per engine, so that two apps (or tests) on different databases never share entries; weak, so
+#: that a disposed engine takes its entries with it.
+_caches: weakref.WeakKeyDictionary[Engine, _OriginCache] = weakref.WeakKeyDictionary()
+#: ``session.info`` key: user id -> the cached bases handed out in this session, not yet checked.
+_UNVERIFIED = "liboppi.outbox.unverified_origins"
+
+
+def _cache(session: Session) -> _OriginCache:
+    engine = session.get_bind().engine
+    cache = _caches.get(engine)
+    if cache is None:
+        cache = _caches[engine] = _OriginCache()
+    return cache
+
+
+@event.listens_for(Session, "after_flush")
+def _forget_on_change(session: Session, _context: object) -> None:
+    if not _caches:
+        return
+    for instance in (*session.new, *session.dirty, *session.deleted):
+        if isinstance(instance, Library | Municipality | Region):
+            _caches.clear()
+            return
+        if isinstance(instance, User | Membership):
+            user_id = instance.id if isinstance(instance, User) else instance.user_id
+            for cache in list(_caches.values()):
+                cache.users.pop(user_id, None)
+
+
+def _handed_out_unverified(session: Session, user_id: int, basis: _Basis) -> None:
+    session.info.setdefault(_UNVERIFIED, {}).setdefault(user_id, set()).add(basis)
+
+
+def _origin(basis: _Basis, base_url: str, language: str) -> xs.Origin:
     return xs.Origin(
-        base_url=base_url, user_id=public_id, library=group, language=language
-    ), library_id
+        base_url=base_url,
+        user_id=basis.public_id,
+        library=basis.naming.library(),
+        language=language,
+    )
+
+
+def _region_origin(
+    session: Session, user_id: int, public_id: str, base_url: str, language: str
+) -> xs.Origin:
+    region = session.scalar(
+        select(Region)
+        .join(Membership, Membership.region_id == Region.id)
+        .where(Membership.user_id == user_id)
+        .limit(1)
+    )
+    code = region.code if region else "none"
+    group = xs.Library(
+        id=f"region-{code}",
+        name={"fi": region.name_fi if region else code},
+        municipality=code,
+        region=code,
+    )
+    return xs.Origin(base_url=base_url, user_id=public_id, library=group, language=language)
+
+
+def _unverified_basis(
+    session: Session, statement: xs.Statement, user_id: int | None, library_id: int | None
+) -> _Basis | None:
+    """The unchecked cached basis ``statement`` was built from, if it was built from one."""
+    if user_id is None:
+        return None
+    bases = session.info.get(_UNVERIFIED, {}).get(user_id)
+    if not bases:
+        return None
+    actor = statement.data.get("actor") or {}
+    name = (actor.get("account") or {}).get("name")
+    for basis in bases:
+        if basis.public_id == name and basis.library_id == library_id:
+            return basis
+    return None
+
+
+def _rebuilt(
+    session: Session, statement: xs.Statement, user_id: int, stale: _Basis
+) -> tuple[xs.Statement, int | None]:
+    """Rebuild a statement whose cached origin turned out stale, for the user's origin now."""
+    for cache in list(_caches.values()):
+        cache.users.pop(user_id, None)
+        cache.libraries.pop(stale.library_id, None)
+    actor = statement.data["actor"]["account"]
+    base_url = actor["homePage"]
+    language = statement.data["context"]["language"]
+    origin, library_id = origin_for(session, user_id, base_url=base_url, language=language)
+    return xs.with_origin(statement, _origin(stale, base_url, language), origin), library_id
+
+
+def _insert(
+    session: Session,
+    statement: xs.Statement,
+    user_id: int | None,
+    library_id: int | None,
+    basis: _Basis | None,
+) -> bool:
+    """Insert the outbox row; with a ``basis``, only if it still holds (return whether it did)."""
+    now = clock.now()
+    values = {
+        "statement_id": statement.id,
+        "payload": xs.serialise(statement),
+        "verb": statement.data["verb"]["id"],
+        "user_id": user_id,
+        "library_id": library_id,
+        "status": OutboxStatus.PENDING,
+        "attempts": 0,
+        "created_at": now,
+        "next_attempt_at": now,
+    }
+    if basis is None:
+        session.connection().execute(_INSERT, values)
+        return True
+    naming = basis.naming
+    values.update(
+        public_id=basis.public_id,
+        code=naming.code,
+        name_fi=naming.name_fi,
+        name_sv=naming.name_sv,
+        municipality=naming.municipality,
+        region=naming.region,
+    )
+    return session.connection().execute(_CHECKED_INSERT, values).first() is not None
+
+
+# The statements are built once with bound parameters: building a select or insert costs
+# several times more than SQLite takes to run it.
+_HOME_LIBRARY = (
+    select(Membership.library_id)
+    .where(
+        Membership.user_id == bindparam("user_id"),
+        Membership.library_id.is_not(None),
+        Membership.left_at.is_(None),
+    )
+    .order_by(Membership.id)
+    .limit(1)
+)
+_USER_ORIGIN = select(User.public_id, _HOME_LIBRARY.scalar_subquery()).where(
+    User.id == bindparam("user_id")
+)
+_LIBRARY_NAMING = (
+    select(Library.code, Library.name_fi, Library.name_sv, Municipality.code, Region.code)
+    .join(Municipality, Library.municipality_id == Municipality.id)
+    .join(Region, Municipality.region_id == Region.id)
+    .where(Library.id == bindparam("library_id"))
+)
+_OUTBOX = OutboxStatement.__table__
+#: ``inline``: the new row's id is not needed, so PostgreSQL is not asked to return it.
+_INSERT = insert(_OUTBOX).inline()
+_COLUMNS = (
+    "statement_id",
+    "payload",
+    "verb",
+    "user_id",
+    "library_id",
+    "status",
+    "attempts",
+    "created_at",
+    "next_attempt_at",
+)
+#: The row, only where the cached basis still holds: the user's public id, their home library
+#: and that library's naming are what the database says now. ``RETURNING`` tells whether it
+#: did (the rowcount of an ``INSERT ... SELECT`` is not reliable: with psycopg it came back -1).
+_CHECKED_INSERT = (
+    insert(_OUTBOX)
+    .from_select(
+        list(_COLUMNS),
+        select(*(bindparam(name, type_=_OUTBOX.c[name].type) for name in _COLUMNS)).where(
+            select(User.id)
+            .where(User.id == bindparam("user_id"), User.public_id == bindparam("public_id"))
+            .exists(),
+            _HOME_LIBRARY.scalar_subquery() == bindparam("library_id"),
+            select(Library.id)
+            .join(Municipality, Library.municipality_id == Municipality.id)
+            .join(Region, Municipality.region_id == Region.id)
+            .where(
+                Library.id == bindparam("library_id"),
+                Library.code == bindparam("code"),
+                Library.name_fi == bindparam("name_fi"),
+                Library.name_sv.is_not_distinct_from(bindparam("name_sv")),
+                Municipality.code == bindparam("municipality"),
+                Region.code == bindparam("region"),
+            )
+            .exists(),
+        ),
+    )
+    .returning(_OUTBOX.c.id)
+)
 
 
 # -- Reading the outbox: status, export, retrying parked statements ----------------------------

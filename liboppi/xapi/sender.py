@@ -66,8 +66,14 @@ class OutboxStore(Protocol):
     retry) or released, or until a lease the store keeps for crashed workers runs out.
     """
 
-    def claim_batch(self, limit: int, now: datetime) -> list[OutboxItem]:
-        """Claim up to ``limit`` due items (next attempt at or before ``now``), oldest first."""
+    def claim_batch(
+        self, limit: int, now: datetime, *, delivered: Sequence[int] = ()
+    ) -> list[OutboxItem]:
+        """Claim up to ``limit`` due items (next attempt at or before ``now``), oldest first.
+
+        ``delivered`` are items to mark delivered first, in the same step (one transaction
+        instead of two while a batch streams through).
+        """
         ...
 
     def mark_delivered(self, ids: Sequence[int]) -> None:
@@ -165,24 +171,47 @@ class LrsClient:
         connection that the LRS closed while idle is reopened once and the request resent:
         safe, because every statement carries its id and the LRS stores it at most once.
         """
+        return self.begin(method, path, body)()
+
+    def begin_post_statements(self, body: bytes) -> Callable[[], LrsResponse]:
+        """Send a POST of statements and return the function that waits for its answer.
+
+        Between the two the caller may do other work (the outbox's bookkeeping) while the LRS
+        stores the batch. The answer must be read before the next request on this client.
+        """
+        return self.begin("POST", "/statements", body)
+
+    def begin(self, method: str, path: str, body: bytes | None = None) -> Callable[[], LrsResponse]:
+        """Send one request and return the function that reads its answer (see ``request``)."""
         headers = dict(self._headers)
         if body is not None:
             headers["Content-Type"] = "application/json"
+        target = self._path + path
         reused = self._connection is not None
         try:
-            return self._send(method, self._path + path, body, headers)
-        except (http.client.RemoteDisconnected, ConnectionResetError, BrokenPipeError) as exc:
+            self._write(method, target, body, headers)
+        except _STALE_CONNECTION as exc:
             self.close()
             if not reused:
                 raise LrsUnreachable(f"{type(exc).__name__}: {exc}") from exc
+            return lambda: self._resend(method, target, body, headers)
         except (OSError, http.client.HTTPException) as exc:
             self.close()
             raise LrsUnreachable(_describe(exc)) from exc
-        try:
-            return self._send(method, self._path + path, body, headers)
-        except (OSError, http.client.HTTPException) as exc:
-            self.close()
-            raise LrsUnreachable(_describe(exc)) from exc
+
+        def answer() -> LrsResponse:
+            try:
+                return self._read()
+            except _STALE_CONNECTION as exc:
+                self.close()
+                if not reused:
+                    raise LrsUnreachable(f"{type(exc).__name__}: {exc}") from exc
+            except (OSError, http.client.HTTPException) as exc:
+                self.close()
+                raise LrsUnreachable(_describe(exc)) from exc
+            return self._resend(method, target, body, headers)
+
+        return answer
 
     def close(self) -> None:
         """Close the kept-alive connection, if any."""
@@ -212,18 +241,34 @@ class LrsClient:
             connection.sock.settimeout(self._read_timeout)
         return connection
 
-    def _send(
-        self, method: str, path: str, body: bytes | None, headers: dict[str, str]
-    ) -> LrsResponse:
+    def _write(self, method: str, target: str, body: bytes | None, headers: dict[str, str]) -> None:
         if self._connection is None:
             self._connection = self._connect()
-        self._connection.request(method, path, body=body, headers=headers)
+        self._connection.request(method, target, body=body, headers=headers)
+
+    def _read(self) -> LrsResponse:
+        assert self._connection is not None
         response = self._connection.getresponse()
         data = response.read()
         if response.will_close:
             self.close()
         wanted = {name.lower(): value for name, value in response.getheaders()}
         return LrsResponse(response.status, wanted, data)
+
+    def _resend(
+        self, method: str, target: str, body: bytes | None, headers: dict[str, str]
+    ) -> LrsResponse:
+        """Send again on a new connection, once (the kept-alive one had been closed)."""
+        try:
+            self._write(method, target, body, headers)
+            return self._read()
+        except (OSError, http.client.HTTPException) as exc:
+            self.close()
+            raise LrsUnreachable(_describe(exc)) from exc
+
+
+#: What a kept-alive connection closed by the LRS while idle looks like: worth one resend.
+_STALE_CONNECTION = (http.client.RemoteDisconnected, ConnectionResetError, BrokenPipeError)
 
 
 def _describe(exc: BaseException) -> str:
@@ -321,27 +366,143 @@ def deliver_once(
     clock: Clock = utc_now,
     backoff: Backoff | None = None,
     max_batches: int | None = None,
+    limit: int | None = None,
+    stop: threading.Event | None = None,
+    progress: Callable[[int], object] | None = None,
 ) -> DeliveryReport:
     """Send what is due in the outbox, batch after batch, until nothing is due or a stop.
 
-    Stops early (see ``stopped_reason``) on an auth failure or when the LRS is unavailable,
-    and after ``max_batches`` batches if given.
+    Stops early (see ``stopped_reason``) on an auth failure or when the LRS is unavailable;
+    also after ``max_batches`` batches or ``limit`` statements if given, and between batches
+    once ``stop`` is set. ``progress`` is called with the size of each batch handled.
+
+    Statements are claimed ``CLAIM_BATCHES`` batches at a time and pipelined: while the LRS
+    stores the last batch of a claim, one transaction records the batches delivered so far and
+    claims the next ones, so the LRS hardly waits for the database. Recording a delivery late
+    is safe: until it is recorded the rows stay leased, and a crash in between only means that
+    their lease runs out and the same bytes are sent again, which the LRS answers as already
+    stored. Claimed statements that are not sent (the run stopped) are released.
     """
     if batch_size < 1:
         raise ValueError("batch_size must be at least 1")
+    if limit is not None and limit < 1:
+        raise ValueError("limit must be at least 1")
     backoff = backoff or Backoff()
+    run = _Run(store, batch_size, clock, max_batches, limit, stop)
     total = DeliveryReport()
-    batches = 0
-    while max_batches is None or batches < max_batches:
-        items = store.claim_batch(batch_size, clock())
-        if not items:
-            break
-        batches += 1
-        report = _deliver_batch(store, client, items, clock, backoff)
-        total = total + report
-        if report.stopped_reason is not None or len(items) < batch_size:
-            break
+    unrecorded: list[int] = []
+    try:
+        claimed, wanted = run.claim()
+        while claimed:
+            batches = [claimed[i : i + batch_size] for i in range(0, len(claimed), batch_size)]
+            following: list[OutboxItem] = []
+            following_wanted = 0
+            for number, items in enumerate(batches):
+                ids = [item.id for item in items]
+                try:
+                    answer = client.begin_post_statements(join_payloads(i.payload for i in items))
+                except LrsUnreachable as exc:
+                    report = _retry_later(
+                        store, items, str(exc), None, clock, backoff, claimed=len(ids)
+                    )
+                else:
+                    try:
+                        if number == len(batches) - 1:
+                            # While the LRS stores the claim's last batch: record the delivered
+                            # and claim what comes next (after a short claim nothing was due).
+                            if len(claimed) == wanted:
+                                following, following_wanted = run.claim(unrecorded)
+                            _record_delivered(store, unrecorded)
+                        response = answer()
+                    except LrsUnreachable as exc:
+                        report = _retry_later(
+                            store, items, str(exc), None, clock, backoff, claimed=len(ids)
+                        )
+                    except BaseException:
+                        # The answer was not read: the connection cannot carry another request.
+                        client.close()
+                        raise
+                    else:
+                        if 200 <= response.status < 300:
+                            unrecorded.extend(ids)
+                            report = DeliveryReport(delivered=len(ids), claimed=len(ids))
+                        else:
+                            report = _refused_batch(store, client, items, response, clock, backoff)
+                total = total + report
+                if progress is not None:
+                    progress(len(ids))
+                if report.stopped_reason is not None or run.stopping():
+                    unsent = [item.id for batch in batches[number + 1 :] for item in batch]
+                    unsent += [item.id for item in following]
+                    if unsent:
+                        store.release(unsent)
+                    return total
+            claimed, wanted = following, following_wanted
+    finally:
+        _record_delivered(store, unrecorded)
     return total
+
+
+#: Batches claimed at once: one short transaction per this many POSTs. A crash leaves at most
+#: this many batches leased until the lease ends (then they are sent again, harmlessly).
+CLAIM_BATCHES = 5
+
+
+class _Run:
+    """What one ``deliver_once`` may still claim: batches, statements, until a stop."""
+
+    def __init__(
+        self,
+        store: OutboxStore,
+        batch_size: int,
+        clock: Clock,
+        max_batches: int | None,
+        limit: int | None,
+        stop: threading.Event | None,
+    ) -> None:
+        self.store = store
+        self.batch_size = batch_size
+        self.clock = clock
+        self.batches_left = max_batches
+        self.items_left = limit
+        self.stop = stop
+
+    def stopping(self) -> bool:
+        return self.stop is not None and self.stop.is_set()
+
+    def claim(self, delivered: list[int] | None = None) -> tuple[list[OutboxItem], int]:
+        """Claim the next batches if the run may; return them and the number asked for.
+
+        Up to ``CLAIM_BATCHES`` batches. ``delivered`` (emptied here when it is passed on) are
+        recorded in the same step.
+        """
+        wanted = self.batch_size * CLAIM_BATCHES
+        if self.batches_left is not None:
+            wanted = min(wanted, self.batch_size * self.batches_left)
+        if self.items_left is not None:
+            wanted = min(wanted, self.items_left)
+        if wanted < 1 or self.stopping():
+            return [], 0
+        if delivered:
+            ids = list(delivered)
+            delivered.clear()  # first, so that a failure is not recorded twice
+            items = self.store.claim_batch(wanted, self.clock(), delivered=ids)
+        else:
+            items = self.store.claim_batch(wanted, self.clock())
+        if items:
+            if self.batches_left is not None:
+                self.batches_left -= -(-len(items) // self.batch_size)
+            if self.items_left is not None:
+                self.items_left -= len(items)
+        return items, wanted
+
+
+def _record_delivered(store: OutboxStore, ids: list[int]) -> None:
+    """Mark ``ids`` delivered and empty the list (first, so a failure is not recorded twice)."""
+    if ids:
+        batch = list(ids)
+        ids.clear()
+        store.mark_delivered(batch)
 
 
 def run_worker(
@@ -357,39 +518,32 @@ def run_worker(
 ) -> DeliveryReport:
     """Deliver until ``stop`` is set, sleeping ``idle_seconds`` whenever nothing more is due.
 
-    One batch per step, so a stop is noticed between batches. Returns the run's totals; also
-    returns, without sleeping, after an auth failure: new credentials need a restart anyway,
-    and retrying would only burn through the outbox.
+    A stop is noticed between batches. Returns the run's totals; also returns, without
+    sleeping, after an auth failure: new credentials need a restart anyway, and retrying
+    would only burn through the outbox.
     """
     sleep = sleeper if sleeper is not None else stop.wait
     total = DeliveryReport()
     while not stop.is_set():
         report = deliver_once(
-            store, client, batch_size=batch_size, clock=clock, backoff=backoff, max_batches=1
+            store, client, batch_size=batch_size, clock=clock, backoff=backoff, stop=stop
         )
         total = total + report
-        if report.stopped_reason is StopReason.AUTH_FAILED:
+        if report.stopped_reason is StopReason.AUTH_FAILED or stop.is_set():
             break
-        if report.stopped_reason is None and report.claimed == batch_size:
-            continue  # a full batch went through: more may be due right now
         sleep(idle_seconds)
     return total
 
 
-def _deliver_batch(
+def _refused_batch(
     store: OutboxStore,
     client: LrsClient,
     items: list[OutboxItem],
+    response: LrsResponse,
     clock: Clock,
     backoff: Backoff,
 ) -> DeliveryReport:
-    try:
-        response = client.post_statements(join_payloads(item.payload for item in items))
-    except LrsUnreachable as exc:
-        return _retry_later(store, items, str(exc), None, clock, backoff, claimed=len(items))
-    if 200 <= response.status < 300:
-        store.mark_delivered([item.id for item in items])
-        return DeliveryReport(delivered=len(items), claimed=len(items))
+    """Handle any answer to a batch but success."""
     if response.status in _AUTH_STATUSES:
         return _auth_failed(store, items, response, claimed=len(items))
     if response.status in _SPLIT_STATUSES:

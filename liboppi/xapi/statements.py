@@ -13,6 +13,7 @@ library (``contextActivities.grouping``), and by learning plan where one applies
 
 from __future__ import annotations
 
+import copy
 import json
 import math
 import uuid
@@ -142,15 +143,15 @@ class Statement:
     data: dict[str, Any]
 
 
+# One encoder for every statement: ``json.dumps`` with options builds a new encoder per call.
+_ENCODER = json.JSONEncoder(
+    ensure_ascii=False, sort_keys=True, separators=(",", ":"), allow_nan=False
+)
+
+
 def serialise(statement: Statement) -> bytes:
     """Return the statement as compact UTF-8 JSON with sorted keys: the bytes to store and send."""
-    return json.dumps(
-        statement.data,
-        ensure_ascii=False,
-        sort_keys=True,
-        separators=(",", ":"),
-        allow_nan=False,
-    ).encode("utf-8")
+    return _ENCODER.encode(statement.data).encode("utf-8")
 
 
 # -- Builders -------------------------------------------------------------------------------
@@ -449,6 +450,34 @@ def statement_voided(
     return Statement(statement_id, timestamp, data)
 
 
+def with_origin(statement: Statement, old: Origin, new: Origin) -> Statement:
+    """Return ``statement``, built from ``old``, as the same builder would build it from ``new``.
+
+    The id, timestamp, verb, object and result stay; the actor, the library grouping and the
+    library extensions become ``new``'s. For the outbox, when the origin a statement was built
+    from turns out to be out of date before the statement is stored. Both origins must have the
+    same base URL and language (activity ids and names depend on them).
+    """
+    if (old.base_url, old.language) != (new.base_url, new.language):
+        raise ValueError("with_origin changes the actor and library only, not URL or language")
+    data = copy.deepcopy(statement.data)
+    if data.get("actor") == _agent(old.base_url, old.user_id):
+        data["actor"] = _agent(new.base_url, new.user_id)
+    context = data.get("context")
+    if context is not None:
+        iris = v.Iris(old.base_url)
+        old_activity = _library_activity(iris, old.library)
+        grouping = context.get("contextActivities", {}).get("grouping", [])
+        for index, activity in enumerate(grouping):
+            if activity == old_activity:
+                grouping[index] = _library_activity(iris, new.library)
+        extensions = context.get("extensions", {})
+        stale = _library_extensions(iris, old.library)
+        if all(extensions.get(key) == value for key, value in stale.items()):
+            extensions.update(_library_extensions(iris, new.library))
+    return Statement(statement.id, statement.timestamp, data)
+
+
 # -- Formatting helpers ---------------------------------------------------------------------
 
 
@@ -668,14 +697,8 @@ def _context(
 ) -> dict[str, Any]:
     iris = v.Iris(origin.base_url)
     library = origin.library
-    _require_text(library.id, "library id")
-    library_activity = {
-        "objectType": "Activity",
-        "id": iris.library(library.id),
-        "definition": {"type": v.ORGANIZATION_TYPE, "name": language_map(library.name)},
-    }
     parent = list(parents)
-    grouping = [*groupings, library_activity]
+    grouping = [*groupings, _library_activity(iris, library)]
     if plan is not None:
         plan_activity = _plan_activity(iris, plan)
         grouping.append(plan_activity)
@@ -684,22 +707,34 @@ def _context(
     activities: dict[str, Any] = {"grouping": grouping}
     if parent:
         activities["parent"] = parent
-    _require_text(library.municipality, "library municipality")
-    _require_text(library.region, "library region")
     context: dict[str, Any] = {
         "contextActivities": activities,
         "platform": v.PLATFORM,
         "language": origin.language,
-        "extensions": {
-            iris.extension(v.LIBRARY_ID_EXTENSION): library.id,
-            iris.extension(v.MUNICIPALITY_EXTENSION): library.municipality,
-            iris.extension(v.REGION_EXTENSION): library.region,
-            **(extensions or {}),
-        },
+        "extensions": {**_library_extensions(iris, library), **(extensions or {})},
     }
     if registration is not None:
         context["registration"] = _uuid_text(registration, "registration")
     return context
+
+
+def _library_activity(iris: v.Iris, library: Library) -> dict[str, Any]:
+    _require_text(library.id, "library id")
+    return {
+        "objectType": "Activity",
+        "id": iris.library(library.id),
+        "definition": {"type": v.ORGANIZATION_TYPE, "name": language_map(library.name)},
+    }
+
+
+def _library_extensions(iris: v.Iris, library: Library) -> dict[str, str]:
+    _require_text(library.municipality, "library municipality")
+    _require_text(library.region, "library region")
+    return {
+        iris.extension(v.LIBRARY_ID_EXTENSION): library.id,
+        iris.extension(v.MUNICIPALITY_EXTENSION): library.municipality,
+        iris.extension(v.REGION_EXTENSION): library.region,
+    }
 
 
 def _quiz_finished(

@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
+from functools import lru_cache
 from types import MappingProxyType
 from typing import Any
 from urllib.parse import quote, urlsplit
@@ -159,6 +160,12 @@ def normalise_base_url(base_url: str) -> str:
 def _segment(content_id: str) -> str:
     if not isinstance(content_id, str) or not content_id.strip():
         raise ValueError(f"content id must be a non-empty string, got {content_id!r}")
+    return _quoted(content_id)
+
+
+@lru_cache(maxsize=4096)
+def _quoted(content_id: str) -> str:
+    # The same few content ids come back in every statement; quoting is the builders' main cost.
     return quote(content_id, safe=_SEGMENT_SAFE)
 
 

@@ -48,7 +48,11 @@ class MemoryOutbox:
 
     # OutboxStore
 
-    def claim_batch(self, limit: int, now: datetime) -> list[OutboxItem]:
+    def claim_batch(
+        self, limit: int, now: datetime, *, delivered: Sequence[int] = ()
+    ) -> list[OutboxItem]:
+        if delivered:
+            self.mark_delivered(delivered)
         self.calls.append("claim_batch")
         due = [r for r in self.in_state("pending") if r.next_attempt_at <= now][:limit]
         for row in due:

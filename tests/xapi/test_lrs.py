@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import json
 import uuid
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 from urllib.error import HTTPError
@@ -39,10 +40,15 @@ class RecordingClient(LrsClient):
         super().__init__(endpoint, "liboppi", "test", connect_timeout=5, read_timeout=30)
         self.log: list[tuple[str, str, int]] = []
 
-    def request(self, method: str, path: str, body: bytes | None = None) -> LrsResponse:
-        response = super().request(method, path, body)
-        self.log.append((method, path.split("?")[0], response.status))
-        return response
+    def begin(self, method: str, path: str, body: bytes | None = None) -> Callable[[], LrsResponse]:
+        answer = super().begin(method, path, body)
+
+        def logged() -> LrsResponse:
+            response = answer()
+            self.log.append((method, path.split("?")[0], response.status))
+            return response
+
+        return logged
 
 
 def get(endpoint: str, **params: str) -> tuple[int, Any]:

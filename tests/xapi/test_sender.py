@@ -13,6 +13,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from liboppi.xapi.sender import (
+    CLAIM_BATCHES,
     Backoff,
     DeliveryReport,
     LrsClient,
@@ -349,3 +350,70 @@ def test_statement_bytes_are_sent_unchanged(outbox: MemoryOutbox, clock: FakeClo
     with FakeLrs() as lrs, client_for(lrs.endpoint) as client:
         deliver_once(outbox, client, clock=clock)
     assert lrs.received[0].body == b"[" + serialise(statement) + b"]"
+
+
+def test_while_a_claim_is_out_the_delivered_are_recorded_with_the_next_claim(
+    outbox: MemoryOutbox, clock: FakeClock
+) -> None:
+    fill(outbox, clock, 250)
+    with FakeLrs() as lrs, client_for(lrs.endpoint) as client:
+        report = deliver_once(outbox, client, batch_size=10, clock=clock)
+    assert report == DeliveryReport(delivered=250, claimed=250)
+    assert [len(json.loads(r.body)) for r in lrs.received] == [10] * 25
+    # CLAIM_BATCHES batches per claim; while the last batch of a claim is out, one step records
+    # what was delivered and claims the next (the sixth claim finds nothing).
+    assert CLAIM_BATCHES == 5
+    assert outbox.calls == [
+        "claim_batch",
+        *["mark_delivered", "claim_batch"] * 5,
+        "mark_delivered",
+    ]
+    assert len(outbox.in_state("delivered")) == 250 and not outbox.in_state("claimed")
+    assert set(lrs.stored.values()) == {1}
+
+
+def test_a_stop_releases_the_batch_claimed_ahead(outbox: MemoryOutbox, clock: FakeClock) -> None:
+    fill(outbox, clock, 250)
+    stop = threading.Event()
+    with FakeLrs() as lrs, client_for(lrs.endpoint) as client:
+        report = deliver_once(
+            outbox, client, batch_size=100, clock=clock, stop=stop, progress=lambda n: stop.set()
+        )
+    assert report == DeliveryReport(delivered=100, claimed=100)
+    assert len(lrs.received) == 1
+    assert len(outbox.in_state("delivered")) == 100 and len(outbox.in_state("pending")) == 150
+    assert {row.attempts for row in outbox.rows.values()} == {0}
+
+
+def test_limit_caps_the_statements_claimed(outbox: MemoryOutbox, clock: FakeClock) -> None:
+    fill(outbox, clock, 250)
+    with FakeLrs() as lrs, client_for(lrs.endpoint) as client:
+        report = deliver_once(outbox, client, batch_size=100, clock=clock, limit=150)
+    assert report.delivered == 150
+    assert [len(json.loads(r.body)) for r in lrs.received] == [100, 50]
+    assert len(outbox.in_state("pending")) == 100 and not outbox.in_state("claimed")
+
+
+class FailingSecondClaim(MemoryOutbox):
+    """An outbox whose database fails on the claim made while the first batch is out."""
+
+    def claim_batch(self, limit, now, *, delivered=()):
+        if self.calls.count("claim_batch") == 1:
+            self.calls.append("claim_batch failed")
+            raise RuntimeError("database went away")
+        return super().claim_batch(limit, now, delivered=delivered)
+
+
+def test_a_store_failure_while_a_batch_is_out_loses_nothing_and_resets_the_connection(
+    clock: FakeClock,
+) -> None:
+    outbox = FailingSecondClaim()
+    fill(outbox, clock, 150)
+    with FakeLrs() as lrs, client_for(lrs.endpoint) as client:
+        with pytest.raises(RuntimeError, match="went away"):
+            deliver_once(outbox, client, batch_size=10, clock=clock)
+        # The first claim stays leased (its lease runs out, then it is sent again); the client
+        # dropped the connection whose answer it never read, so it still works.
+        assert len(outbox.in_state("claimed")) == 10 * CLAIM_BATCHES
+        assert client.about().status == 200
+    assert [r.method for r in lrs.received] == ["POST"] * CLAIM_BATCHES + ["GET"]

@@ -363,3 +363,30 @@ def test_same_inputs_give_the_same_bytes() -> None:
     first = build_examples(id_factory=sequential_ids(), clock=FakeClock())
     second = build_examples(id_factory=sequential_ids(), clock=FakeClock())
     assert [s.serialise(x) for x in first.values()] == [s.serialise(x) for x in second.values()]
+
+
+MOVED = s.Library(
+    id="rovaniemi-main",
+    name={"fi": "Rovaniemen kaupunginkirjasto"},
+    municipality="Rovaniemi",
+    region="Lappi",
+)
+
+
+def test_with_origin_gives_what_the_builder_gives_for_the_new_origin() -> None:
+    old, new = learner("u-old"), learner("u-new", library=MOVED)
+    built_old = build_examples(old)
+    built_new = build_examples(new)
+    for name in sorted(set(built_old) - {"plan_assigned", "statement_voided"}):
+        moved = s.with_origin(built_old[name], old, new)
+        assert s.serialise(moved) == s.serialise(built_new[name]), name
+        assert (moved.id, moved.timestamp) == (built_old[name].id, built_old[name].timestamp)
+    # The statement it was given is left as it was.
+    assert build_examples(old)["quiz_passed"].data == built_old["quiz_passed"].data
+
+
+def test_with_origin_leaves_what_another_origin_built() -> None:
+    voided = build_examples()["statement_voided"]
+    assert s.with_origin(voided, learner("u-old"), learner("u-new", library=MOVED)) == voided
+    with pytest.raises(ValueError, match="URL or language"):
+        s.with_origin(voided, learner(), s.Origin(BASE_URL, "u-7f3a9c", MOVED, language="sv"))
