@@ -22,7 +22,7 @@ from sqlalchemy import inspect
 from liboppi.cli import fail, transaction
 from liboppi.content.frontmatter import parse_module_meta, split_front_matter
 from liboppi.content.lint import check_scan, check_tree
-from liboppi.content.loader import COURSES_DIR, scan_tree, tree_from_scan
+from liboppi.content.loader import COURSES_DIR, TreeScan, scan_tree, tree_from_scan
 from liboppi.content.problems import ContentError, Problem
 from liboppi.services import catalog, content_import, quiz_import
 
@@ -83,6 +83,18 @@ def _previous_ids() -> dict[str, str]:
         session.close()
 
 
+def _scan_for_import(root: Path, site_host: str | None) -> TreeScan:
+    """Read the tree as the import does (the plain scan when there are no content tables)."""
+    engine = current_app.extensions["liboppi.engine"]
+    if not inspect(engine).has_table("modules"):
+        return scan_tree(root)
+    session = current_app.extensions["liboppi.sessions"]()
+    try:
+        return content_import.scan_for_import(session, root, site_host=site_host)
+    finally:
+        session.close()
+
+
 def _print(problems: Iterable[Problem], *, err: bool = False) -> tuple[int, int]:
     errors = warnings = 0
     for problem in problems:
@@ -118,8 +130,10 @@ def content_import_command(path: Path | None) -> None:
     settings = current_app.config["LIBOPPI"]
     root, quiz_root = _roots(path)
     quiz_ids, _, _ = _quizzes(root, quiz_root)
-    # One reading of the files serves both the checker and the import.
-    scan = scan_tree(root)
+    site_host = content_import.site_host_of(settings.base_url)
+    # One reading of the files serves both the checker and the import: each new body is
+    # parsed once (checked and rendered), and unchanged files reuse their stored facts.
+    scan = _scan_for_import(root, site_host)
     problems = check_scan(scan, known_quiz_ids=quiz_ids, previous_ids=_previous_ids())
     errors, _ = _print(problems, err=True)
     if errors:
@@ -135,7 +149,7 @@ def content_import_command(path: Path | None) -> None:
             summary = content_import.import_tree(
                 session,
                 tree,
-                site_host=content_import.site_host_of(settings.base_url),
+                site_host=site_host,
                 progress=lambda: bar.update(1),
             )
     except ContentError as error:

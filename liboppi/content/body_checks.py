@@ -26,6 +26,52 @@ class BodyReport:
     images: tuple[str, ...]
 
 
+@dataclass(frozen=True, slots=True)
+class Reference:
+    """A relative link or image in a body: the repository file it needs, and where it is."""
+
+    kind: str  # "image" or "link"
+    line: int
+    col: int
+    #: The URL as the editor wrote it, %-escapes decoded (as problems show it).
+    shown: str
+    #: The repository-relative file it points to.
+    target: str
+
+
+@dataclass(frozen=True, slots=True)
+class BodyFacts:
+    """What a body's text alone says: problems found in it and the files it refers to.
+
+    These depend only on the text and the module's path, so they can be kept with a stored
+    version and reused while both are unchanged; whether the referenced files exist is
+    asked again every time (``report``), because other files come and go.
+    """
+
+    problems: tuple[Problem, ...]
+    references: tuple[Reference, ...]
+
+    def report(self, path: str, file_exists: Callable[[str], bool]) -> BodyReport:
+        """The body's problems with every reference checked against the repository now."""
+        problems = list(self.problems)
+        images: list[str] = []
+        for ref in self.references:
+            if file_exists(ref.target):
+                if ref.kind == "image":
+                    images.append(ref.target)
+                continue
+            what = "image" if ref.kind == "image" else "link"
+            problems.append(
+                Problem(
+                    path,
+                    ref.line,
+                    ref.col,
+                    f"broken {what} `{ref.shown}`: file `{ref.target}` does not exist",
+                )
+            )
+        return BodyReport(problems, tuple(dict.fromkeys(images)))
+
+
 def resolve_relative(module_path: str, url: str) -> str | None:
     """Return the repository-relative file a relative link in ``module_path`` points to.
 
@@ -81,24 +127,37 @@ class _SourceLocator:
 
 def check_body(path: str, split: SplitModule, *, file_exists: Callable[[str], bool]) -> BodyReport:
     """Check a module body; ``file_exists`` answers for repository-relative paths."""
+    return body_facts(path, split).report(path, file_exists)
+
+
+def body_facts(path: str, split: SplitModule, tokens: Sequence[Token] | None = None) -> BodyFacts:
+    """Check what a body's text alone can tell; ``tokens`` is the body already parsed, if it is.
+
+    The tokens are only read, so the caller may render them afterwards.
+    """
     if not split.body.strip():
-        return BodyReport(
-            [Problem(path, split.closing_line, 1, "the module has no text after the front matter")],
+        return BodyFacts(
+            (
+                Problem(
+                    path, split.closing_line, 1, "the module has no text after the front matter"
+                ),
+            ),
             (),
         )
-    tokens = parse_markdown(split.body)
+    if tokens is None:
+        tokens = parse_markdown(split.body)
     locator = _SourceLocator(split.body, split.body_line)
     problems = _check_headings(path, tokens, locator)
-    images: list[str] = []
+    references: list[Reference] = []
     for token in tokens:
         if token.type != "inline" or not token.children:
             continue
         for child in _flatten(token.children):
             if child.type == "image":
-                problems.extend(_check_image(path, child, token.map, locator, file_exists, images))
+                problems.extend(_check_image(path, child, token.map, locator, references))
             elif child.type == "link_open":
-                problems.extend(_check_link(path, child, token.map, locator, file_exists))
-    return BodyReport(problems, tuple(dict.fromkeys(images)))
+                problems.extend(_check_link(path, child, token.map, locator, references))
+    return BodyFacts(tuple(problems), tuple(references))
 
 
 def _flatten(children: Sequence[Token]) -> list[Token]:
@@ -154,8 +213,7 @@ def _check_image(
     image: Token,
     block: list[int] | None,
     locator: _SourceLocator,
-    file_exists: Callable[[str], bool],
-    images: list[str],
+    references: list[Reference],
 ) -> list[Problem]:
     src = str(image.attrGet("src") or "")
     shown = unquote(src)
@@ -176,12 +234,8 @@ def _check_image(
         return problems
     if _is_outside(target):
         problems.append(Problem(path, line, col, f"image `{shown}` points outside the repository"))
-    elif not file_exists(target):
-        problems.append(
-            Problem(path, line, col, f"broken image `{shown}`: file `{target}` does not exist")
-        )
     else:
-        images.append(target)
+        references.append(Reference("image", line, col, shown, target))
     return problems
 
 
@@ -190,7 +244,7 @@ def _check_link(
     link: Token,
     block: list[int] | None,
     locator: _SourceLocator,
-    file_exists: Callable[[str], bool],
+    references: list[Reference],
 ) -> list[Problem]:
     href = str(link.attrGet("href") or "")
     target = resolve_relative(path, href)
@@ -200,8 +254,7 @@ def _check_link(
     line, col = locator.find(_needles(href), block)
     if _is_outside(target):
         return [Problem(path, line, col, f"link `{shown}` points outside the repository")]
-    if not file_exists(target):
-        return [Problem(path, line, col, f"broken link `{shown}`: file `{target}` does not exist")]
+    references.append(Reference("link", line, col, shown, target))
     return []
 
 

@@ -8,13 +8,19 @@ from __future__ import annotations
 
 import hashlib
 import os
-from collections.abc import Iterator, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from functools import cache
 from pathlib import Path
+from typing import Any, Protocol
 
-from liboppi.content.body_checks import check_body
-from liboppi.content.frontmatter import ModuleMeta, parse_module_meta, split_front_matter
+from liboppi.content.body_checks import BodyFacts, Reference, body_facts
+from liboppi.content.frontmatter import (
+    ModuleMeta,
+    SplitModule,
+    parse_module_meta,
+    split_front_matter,
+)
 from liboppi.content.problems import ContentError, Problem
 from liboppi.content.yaml_source import (
     LANGUAGES,
@@ -56,6 +62,135 @@ class ModuleSource:
     position: int
     language: str
     images: tuple[str, ...] = ()
+    #: What the file's text says, for storing with its version (see ModuleFacts).
+    facts: ModuleFacts | None = field(default=None, compare=False, repr=False)
+    #: Whatever the body processor made of the body besides checking it (e.g. the import's
+    #: rendering); None when the body was not processed in this scan (unchanged, cached).
+    prepared: Any = field(default=None, compare=False, repr=False)
+
+
+#: Bump whenever a check on a module's text changes, so that stored facts are not reused.
+FACTS_VERSION = 1
+
+
+@dataclass(frozen=True)
+class ModuleFacts:
+    """What reading a module file at ``path`` with ``content_hash`` found from its text alone.
+
+    Front matter, its warnings, and the body's own problems and references depend only on
+    the text and the path, so the import stores them with the version and a later scan of
+    the same file reuses them instead of parsing again. Cross-file checks (duplicate ids,
+    quiz ids, unlisted files, whether linked files exist) are still made every time.
+    """
+
+    path: str
+    content_hash: str
+    meta: ModuleMeta
+    #: Where the body starts in the file's text (after a BOM is removed) and its file line.
+    body_start: int
+    body_line: int
+    body: BodyFacts
+
+    def to_json(self) -> dict[str, Any]:
+        """A JSON-serialisable form of these facts (``from_json`` reads it back)."""
+        meta = self.meta
+        return {
+            "v": FACTS_VERSION,
+            "path": self.path,
+            "hash": self.content_hash,
+            "body_start": self.body_start,
+            "body_line": self.body_line,
+            "meta": {
+                "id": meta.id,
+                "title": meta.title,
+                "estimated_minutes": meta.estimated_minutes,
+                "objectives": list(meta.objectives),
+                "tags": list(meta.tags),
+                "quiz": meta.quiz,
+                "lang": meta.lang,
+                "positions": {k: [p.line, p.col] for k, p in meta.positions.items()},
+            },
+            "problems": [[p.line, p.col, p.message, p.severity] for p in self.body.problems],
+            "references": [
+                [r.kind, r.line, r.col, r.shown, r.target] for r in self.body.references
+            ],
+        }
+
+    @classmethod
+    def from_json(cls, data: Any) -> ModuleFacts | None:
+        """Facts stored by ``to_json``; None when they are of another version or malformed."""
+        try:
+            if data.get("v") != FACTS_VERSION:
+                return None
+            path = data["path"]
+            meta = data["meta"]
+            return cls(
+                path=path,
+                content_hash=data["hash"],
+                meta=ModuleMeta(
+                    id=meta["id"],
+                    title=meta["title"],
+                    estimated_minutes=meta["estimated_minutes"],
+                    objectives=tuple(meta["objectives"]),
+                    tags=tuple(meta["tags"]),
+                    quiz=meta["quiz"],
+                    lang=meta["lang"],
+                    positions={k: Position(*v) for k, v in meta["positions"].items()},
+                ),
+                body_start=data["body_start"],
+                body_line=data["body_line"],
+                body=BodyFacts(
+                    tuple(Problem(path, *p) for p in data["problems"]),
+                    tuple(Reference(*r) for r in data["references"]),
+                ),
+            )
+        except (AttributeError, KeyError, TypeError, ValueError):
+            return None
+
+
+@dataclass(frozen=True)
+class BodyJob:
+    """A module body for the body processor: check it, and maybe render it."""
+
+    path: str
+    split: SplitModule
+    #: The stable id of the course listing the module; None for a module that is not
+    #: (or not yet validly) listed, which is only checked.
+    course_id: str | None
+    language: str
+    #: The module's title (for its search text); None when the front matter has errors.
+    title: str | None = None
+
+
+class BodyProcessor(Protocol):
+    """Checks (and may render) module bodies: each is submitted as soon as its file is read.
+
+    ``results`` is called once every file has been read, with the tree's module paths →
+    (course id, module id), and returns each body's facts and whatever else the processor
+    made of it, in submission order.
+    """
+
+    def submit(self, job: BodyJob) -> None:
+        """Take a body to check (the processor may start on it at once)."""
+
+    def results(self, targets: Mapping[str, tuple[str, str]]) -> Sequence[tuple[BodyFacts, Any]]:
+        """Every submitted body's facts and extra result, in submission order."""
+        ...
+
+
+class CheckBodies:
+    """The default body processor: check each body, in this process, rendering nothing."""
+
+    def __init__(self) -> None:
+        self._jobs: list[BodyJob] = []
+
+    def submit(self, job: BodyJob) -> None:
+        """Queue a body."""
+        self._jobs.append(job)
+
+    def results(self, targets: Mapping[str, tuple[str, str]]) -> list[tuple[BodyFacts, Any]]:
+        """Check the queued bodies."""
+        return [(body_facts(job.path, job.split), None) for job in self._jobs]
 
 
 @dataclass(frozen=True)
@@ -113,6 +248,9 @@ class TreeScan:
     courses: list[CourseSource] = field(default_factory=list)
     modules: list[ModuleSource] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
+    # Module files read whose bodies are checked together once every file is read.
+    reads: list[_ModuleRead] = field(default_factory=list, repr=False)
+    processor: BodyProcessor = field(default_factory=lambda: CheckBodies(), repr=False)
 
     @property
     def has_errors(self) -> bool:
@@ -172,48 +310,131 @@ def _read_text(path: Path, relative: str) -> tuple[bytes, str]:
         ) from None
 
 
+@dataclass
+class _ModuleRead:
+    """A module file read up to its body, which is checked later with all the others."""
+
+    path: str
+    module: ModuleSource | None
+    #: The file's front matter and body when its body still has to be checked.
+    split: SplitModule | None
+    body: BodyFacts | None
+    course_id: str | None
+    language: str
+    #: Front matter warnings of a file read now (stored with its facts, reported already).
+    warnings: tuple[Problem, ...] = ()
+    prepared: Any = None
+
+
 def _read_module(
     path: Path,
     root: Path,
     *,
     position: int,
+    course_id: str | None,
     course_language: str | None,
-    files: _RepositoryFiles,
-) -> tuple[ModuleSource | None, list[Problem]]:
-    """Read one module file and return it with every problem found in it.
+    known: Mapping[str, ModuleFacts],
+    scan: TreeScan,
+) -> ModuleSource | None:
+    """Read one module file, add its problems to ``scan`` and queue its body to be checked.
 
-    The module is returned even when its body has errors, so that the checker can still
-    compare its id and quiz; it is None only when the front matter cannot be read.
+    The module is returned (its images still unknown) even when its body has errors, so
+    that the checker can still compare its id and quiz; it is None only when the front
+    matter cannot be read. A file whose path and hash have stored ``known`` facts is not
+    parsed again.
     """
     relative = _relative(path, root)
     try:
         data, text = _read_text(path, relative)
-        split = split_front_matter(text, relative)
     except ContentError as exc:
-        return None, exc.problems
-    problems: list[Problem] = []
-    meta: ModuleMeta | None = None
-    try:
-        meta, warnings = parse_module_meta(split, relative)
-        problems.extend(warnings)
-    except ContentError as exc:
-        problems.extend(exc.problems)
-    report = check_body(relative, split, file_exists=files)
-    problems.extend(report.problems)
-    if meta is None:
-        return None, problems
-    module = ModuleSource(
-        meta=meta,
-        body=split.body,
-        body_line=split.body_line,
-        raw_text=text,
-        content_hash=hashlib.sha256(data).hexdigest(),
-        path=relative,
-        position=position,
-        language=meta.lang or course_language or LANGUAGES[0],
-        images=report.images,
+        scan.problems.extend(exc.problems)
+        return None
+    digest = hashlib.sha256(data).hexdigest()
+    facts = known.get(relative)
+    if facts is not None and facts.content_hash == digest:
+        meta: ModuleMeta | None = facts.meta
+        split: SplitModule | None = None
+        body: BodyFacts | None = facts.body
+        body_text = text.removeprefix("\ufeff")[facts.body_start :]
+        body_line = facts.body_line
+        warnings: tuple[Problem, ...] = ()
+    else:
+        try:
+            split = split_front_matter(text, relative)
+        except ContentError as exc:
+            scan.problems.extend(exc.problems)
+            return None
+        meta = None
+        body = None
+        body_text, body_line = split.body, split.body_line
+        warnings = ()
+        try:
+            meta, found = parse_module_meta(split, relative)
+            scan.problems.extend(found)
+            warnings = tuple(found)
+        except ContentError as exc:
+            scan.problems.extend(exc.problems)
+    language = (meta.lang if meta is not None else None) or course_language or LANGUAGES[0]
+    module = None
+    if meta is not None:
+        module = ModuleSource(
+            meta=meta,
+            body=body_text,
+            body_line=body_line,
+            raw_text=text,
+            content_hash=digest,
+            path=relative,
+            position=position,
+            language=language,
+        )
+    scan.reads.append(
+        _ModuleRead(relative, module, split, body, course_id, language, warnings=warnings)
     )
-    return module, problems
+    if split is not None:
+        scan.processor.submit(
+            BodyJob(relative, split, course_id, language, meta.title if meta else None)
+        )
+    return module
+
+
+def _finish_bodies(scan: TreeScan, files: Callable[[str], bool]) -> None:
+    """Check the bodies of every module read, and complete the modules with what was found."""
+    reads, scan.reads = scan.reads, []
+    pending = [read for read in reads if read.body is None]
+    targets = {
+        module.path: (course.id, module.meta.id)
+        for course in scan.courses
+        for module in course.modules
+    }
+    for read, (facts, prepared) in zip(pending, scan.processor.results(targets), strict=True):
+        read.body, read.prepared = facts, prepared
+    finished: dict[str, ModuleSource] = {}
+    for read in reads:
+        assert read.body is not None
+        report = read.body.report(read.path, files)
+        scan.problems.extend(report.problems)
+        module = read.module
+        if module is None:
+            continue
+        body = read.body
+        if read.warnings:
+            body = BodyFacts((*read.warnings, *body.problems), body.references)
+        facts = ModuleFacts(
+            path=read.path,
+            content_hash=module.content_hash,
+            meta=module.meta,
+            body_start=len(module.raw_text.removeprefix("\ufeff")) - len(module.body),
+            body_line=module.body_line,
+            body=body,
+        )
+        finished[read.path] = replace(
+            module, images=report.images, facts=facts, prepared=read.prepared
+        )
+    scan.modules = [finished.get(m.path, m) for m in scan.modules]
+    scan.courses = [
+        replace(course, modules=tuple(finished.get(m.path, m) for m in course.modules))
+        for course in scan.courses
+    ]
 
 
 @dataclass(frozen=True)
@@ -274,6 +495,7 @@ def _scan_listed_modules(
     mapping: YamlMapping,
     files: _RepositoryFiles,
     scan: TreeScan,
+    known: Mapping[str, ModuleFacts],
 ) -> list[ModuleSource]:
     """Read the modules ``course.yaml`` lists, in order, reporting missing and repeated ones."""
     modules: list[ModuleSource] = []
@@ -298,20 +520,27 @@ def _scan_listed_modules(
                 )
             )
             continue
-        module, problems = _read_module(
+        module = _read_module(
             module_path,
             root,
             position=len(modules) + 1,
+            course_id=values.id,
             course_language=values.language,
-            files=files,
+            known=known,
+            scan=scan,
         )
-        scan.problems.extend(problems)
         if module is not None:
             modules.append(module)
     return modules
 
 
-def _scan_course(folder: Path, root: Path, files: _RepositoryFiles, scan: TreeScan) -> None:
+def _scan_course(
+    folder: Path,
+    root: Path,
+    files: _RepositoryFiles,
+    scan: TreeScan,
+    known: Mapping[str, ModuleFacts],
+) -> None:
     """Read one course folder into ``scan``, adding every problem found."""
     course_path = folder / COURSE_FILE
     relative = _relative(course_path, root)
@@ -329,7 +558,7 @@ def _scan_course(folder: Path, root: Path, files: _RepositoryFiles, scan: TreeSc
 
     modules: list[ModuleSource] = []
     if values is not None and mapping is not None:
-        modules = _scan_listed_modules(folder, root, values, mapping, files, scan)
+        modules = _scan_listed_modules(folder, root, values, mapping, files, scan, known)
     listed = set(values.modules) if values is not None else set()
     for module_path in sorted(folder.glob("*.md")):
         if module_path.name in listed:
@@ -345,8 +574,15 @@ def _scan_course(folder: Path, root: Path, files: _RepositoryFiles, scan: TreeSc
             )
         # Unlisted (or unreadable-course) modules are still checked, so their own mistakes
         # are not a surprise once they are listed.
-        _, problems = _read_module(module_path, root, position=0, course_language=None, files=files)
-        scan.problems.extend(problems)
+        _read_module(
+            module_path,
+            root,
+            position=0,
+            course_id=None,
+            course_language=None,
+            known=known,
+            scan=scan,
+        )
 
     scan.modules.extend(modules)
     if (
@@ -441,9 +677,22 @@ def _check_course_references(scan: TreeScan) -> None:
             )
 
 
-def scan_tree(root: Path) -> TreeScan:
-    """Read every course under ``root/courses`` and collect all problems, without raising."""
+def scan_tree(
+    root: Path,
+    *,
+    known: Mapping[str, ModuleFacts] | None = None,
+    process_bodies: BodyProcessor | None = None,
+) -> TreeScan:
+    """Read every course under ``root/courses`` and collect all problems, without raising.
+
+    ``known`` maps a module path to facts stored for it (``ModuleFacts``): a file still
+    at that path and hash is not parsed again. ``process_bodies`` checks the bodies of
+    the other files (by default in this process), and may do more with them, e.g. render
+    them for an import, into ``ModuleSource.prepared``.
+    """
     scan = TreeScan()
+    if process_bodies is not None:
+        scan.processor = process_bodies
     courses_dir = root / COURSES_DIR
     files = _RepositoryFiles(root)
     if not courses_dir.is_dir():
@@ -457,7 +706,8 @@ def scan_tree(root: Path) -> TreeScan:
                 Problem(_relative(folder, root), 1, 1, f"course folder has no `{COURSE_FILE}`")
             )
             continue
-        _scan_course(folder, root, files, scan)
+        _scan_course(folder, root, files, scan, known or {})
+    _finish_bodies(scan, files)
     _check_unique_ids(scan)
     _check_course_references(scan)
     return scan
@@ -470,7 +720,9 @@ def load_course(folder: Path, root: Path) -> CourseSource:
     and are made by ``load_tree``.
     """
     scan = TreeScan()
-    _scan_course(folder, root, _RepositoryFiles(root), scan)
+    files = _RepositoryFiles(root)
+    _scan_course(folder, root, files, scan, {})
+    _finish_bodies(scan, files)
     _check_unique_ids(scan)
     if scan.has_errors or not scan.courses:
         raise ContentError(scan.problems)

@@ -111,7 +111,24 @@ def markdown_parser() -> MarkdownIt:
 
 def parse_markdown(body: str) -> list[Token]:
     """Parse a module body into markdown-it tokens (``token.map`` lines are 0-based in the body)."""
-    return markdown_parser().parse(body, {})
+    return parse_body(body).tokens
+
+
+@dataclass(frozen=True, slots=True)
+class ParsedBody:
+    """A body parsed once, for checking and rendering: the tokens and the parse ``env``.
+
+    The env carries what plugins collected while parsing (footnotes), which rendering needs.
+    """
+
+    tokens: list[Token]
+    env: dict[str, Any]
+
+
+def parse_body(body: str) -> ParsedBody:
+    """Parse a module body into tokens that ``render_parsed`` can render afterwards."""
+    env: dict[str, Any] = {}
+    return ParsedBody(markdown_parser().parse(body, env), env)
 
 
 _ALLOWED_TAGS = {
@@ -243,9 +260,28 @@ def render_markdown(
     ``site_host`` are marked external; ``resolve_link`` may rewrite relative links (e.g. a
     module file name to its page URL) and returns None to leave a link as written.
     """
+    return render_parsed(
+        parse_body(body),
+        base_url_for_images=base_url_for_images,
+        labels=labels,
+        site_host=site_host,
+        resolve_link=resolve_link,
+    )
+
+
+def render_parsed(
+    parsed: ParsedBody,
+    *,
+    base_url_for_images: str | None,
+    labels: Mapping[str, str] = DEFAULT_CALLOUT_LABELS,
+    site_host: str | None = None,
+    resolve_link: Callable[[str], str | None] | None = None,
+) -> RenderedModule:
+    """Render a body ``parse_body`` parsed (see ``render_markdown``); the tokens are rewritten."""
     md = markdown_parser()
-    env: dict[str, Any] = {"callout_labels": labels}
-    tokens = md.parse(body, env)
+    env = parsed.env
+    env["callout_labels"] = labels
+    tokens = parsed.tokens
     toc: list[TocEntry] = []
     for index, token in enumerate(tokens):
         if token.type == "inline" and token.children:
@@ -298,4 +334,7 @@ def stem_finnish(text: str) -> str:
     "kirjastojärjestelmässä" finds "kirjastojärjestelmän".
     """
     words = _TOKEN.findall(text.lower())
-    return " ".join(_finnish_stemmer().stemWords(words))
+    # Each distinct word is stemmed once: a module repeats its words many times over.
+    distinct = list(dict.fromkeys(words))
+    stems = dict(zip(distinct, _finnish_stemmer().stemWords(distinct), strict=True))
+    return " ".join([stems[word] for word in words])

@@ -140,6 +140,10 @@ class ModuleVersion(Base):
     plain_text: Mapped[str] = mapped_column(Text)
     word_count: Mapped[int] = mapped_column(Integer)
     search_vector: Mapped[str | None] = mapped_column(SearchVector)
+    #: What an import read from the file's text alone (``liboppi.content.loader.ModuleFacts``
+    #: as JSON), so that re-importing the unchanged file skips parsing it; None for a
+    #: version saved on the web.
+    source_facts: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     author_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     message: Mapped[str] = mapped_column(String(500), default="")
     created_at: Mapped[datetime]

@@ -8,32 +8,54 @@ never deleted. Anything wrong raises ContentError listing every problem, so that
 caller rolls the whole run back.
 
 Every version is rendered here, once; pages never render Markdown per request.
+
+``flask content import`` reads the tree with ``scan_for_import``: a file unchanged since
+the last import (same path and hash as a stored version) is not parsed again (its stored
+``ModuleFacts`` are reused and only its cross-file checks are made), and every other body
+is parsed once, for the checks and the page together, in a process pool when there are
+many. ``import_tree`` then writes the new versions in bulk.
 """
 
 from __future__ import annotations
 
+import gc
 import hashlib
+import multiprocessing
+import os
 import posixpath
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
 
-from sqlalchemy import select
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session, selectinload
 
 from liboppi import clock
-from liboppi.content.body_checks import resolve_relative
+from liboppi.content.body_checks import BodyFacts, body_facts, resolve_relative
 from liboppi.content.frontmatter import ModuleMeta, parse_module_meta, split_front_matter
 from liboppi.content.loader import (
     COURSE_FILE,
     COURSES_DIR,
+    BodyJob,
     ContentTree,
     CourseSource,
+    ModuleFacts,
     ModuleSource,
+    TreeScan,
+    scan_tree,
 )
 from liboppi.content.problems import ContentError, Problem
-from liboppi.content.render import render_markdown
+from liboppi.content.render import (
+    RenderedModule,
+    parse_body,
+    render_markdown,
+    render_parsed,
+    stem_finnish,
+)
 from liboppi.models import Course, CourseFile, Module, ModuleVersion
 
 from . import search
@@ -49,6 +71,10 @@ CALLOUT_LABELS: Mapping[str, Mapping[str, str]] = {
 
 #: Repository-relative module path → (course stable id, module stable id).
 LinkTargets = Mapping[str, tuple[str, str]]
+#: Below this many bodies to parse, a scan works in this process (a pool costs more).
+POOL_MIN_BODIES = 50
+#: Bodies sent to a worker at a time: fewer, larger messages cost the reading process less.
+POOL_BATCH = 8
 
 
 @dataclass
@@ -172,6 +198,297 @@ def render_body(
     )
 
 
+#: The module links a rendering looked up: (target path, what it found or None).
+Lookups = tuple[tuple[str, tuple[str, str] | None], ...]
+
+
+@dataclass(frozen=True)
+class PreparedBody:
+    """A body rendered during the scan, and what it was rendered for (to be used only then)."""
+
+    path: str
+    course_stable_id: str
+    language: str
+    site_host: str | None
+    lookups: Lookups
+    rendered: RenderedModule
+    #: ``stem_finnish(title + "\n" + plain_text)`` for the SQLite search index.
+    stems: str
+
+    def fits(
+        self,
+        path: str,
+        course_stable_id: str,
+        language: str,
+        site_host: str | None,
+        targets: LinkTargets,
+    ) -> bool:
+        """Tell whether rendering again with these arguments would give the same result.
+
+        Links are resolved only through ``targets.get``, so the same answers to the same
+        lookups give the same page.
+        """
+        return (path, course_stable_id, language, site_host) == (
+            self.path,
+            self.course_stable_id,
+            self.language,
+            self.site_host,
+        ) and all(targets.get(target) == found for target, found in self.lookups)
+
+
+class _RecordedTargets(Mapping[str, tuple[str, str]]):
+    """Link targets that remember what was looked up (see ``PreparedBody.fits``)."""
+
+    def __init__(self, targets: LinkTargets) -> None:
+        self._targets = targets
+        self.lookups: list[tuple[str, tuple[str, str] | None]] = []
+
+    def __getitem__(self, target: str) -> tuple[str, str]:
+        found = self._targets.get(target)
+        self.lookups.append((target, found))
+        if found is None:
+            raise KeyError(target)
+        return found
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._targets)
+
+    def __len__(self) -> int:
+        return len(self._targets)
+
+
+_Made = tuple[RenderedModule, str, Lookups]
+
+
+def _prepare_body(
+    job: BodyJob, targets: LinkTargets, site_host: str | None
+) -> tuple[BodyFacts, _Made | None]:
+    """Parse a body once: check it, and render it (and stem its text) if it is listed."""
+    if not job.split.body.strip():
+        return body_facts(job.path, job.split), None
+    parsed = parse_body(job.split.body)
+    # The checks read the links and images as written; rendering rewrites them afterwards.
+    facts = body_facts(job.path, job.split, parsed.tokens)
+    if job.course_id is None or job.title is None:
+        return facts, None
+    recorded = _RecordedTargets(targets)
+    rendered = render_parsed(
+        parsed,
+        base_url_for_images=files_url(job.course_id),
+        labels=CALLOUT_LABELS.get(job.language, CALLOUT_LABELS["fi"]),
+        site_host=site_host,
+        resolve_link=_resolver(job.path, job.course_id, recorded),
+    )
+    stems = stem_finnish(f"{job.title}\n{rendered.plain_text}")
+    return facts, (rendered, stems, tuple(recorded.lookups))
+
+
+# The worker processes' arguments shared by every job, set once when each worker starts.
+_worker_state: dict[str, Any] = {}
+
+
+def _init_worker(targets: LinkTargets, site_host: str | None) -> None:
+    _worker_state["targets"] = targets
+    _worker_state["site_host"] = site_host
+
+
+def _prepare_in_worker(jobs: list[BodyJob]) -> list[tuple[BodyFacts, _Made | None]]:
+    targets, site_host = _worker_state["targets"], _worker_state["site_host"]
+    return [_prepare_body(job, targets, site_host) for job in jobs]
+
+
+def _pool_context() -> Any:
+    # fork starts workers that already have the parser and sanitiser imported; they never
+    # touch the parent's database connections and leave with os._exit.
+    if "fork" in multiprocessing.get_all_start_methods():
+        return multiprocessing.get_context("fork")
+    return multiprocessing.get_context()
+
+
+class ImportBodyProcessor:
+    """The import's body processor: each body is parsed once, checked, rendered and stemmed.
+
+    Once ``pool_min`` bodies are waiting, they and the rest go to a process pool as they
+    are read (parsing, sanitising and stemming are CPU-bound and pure), while this process
+    reads on. Workers resolve module links with the database's targets only, since the
+    tree's are known only after the last file; a body whose links would resolve otherwise
+    with the whole tree's targets is rendered again by the import (``PreparedBody.fits``).
+    Results are collected in submission order, so the outcome does not depend on the pool.
+    """
+
+    def __init__(
+        self,
+        database_targets: LinkTargets,
+        site_host: str | None,
+        *,
+        workers: int | None = None,
+        pool_min: int | None = None,
+    ) -> None:
+        self.database_targets = dict(database_targets)
+        self.site_host = site_host
+        self.workers = workers if workers is not None else min(os.cpu_count() or 1, 8)
+        self.pool_min = POOL_MIN_BODIES if pool_min is None else pool_min
+        self._waiting: list[BodyJob] = []
+        self._jobs: list[BodyJob] = []
+        self._futures: list[Future[list[tuple[BodyFacts, _Made | None]]]] = []
+        self._pool: ProcessPoolExecutor | None = None
+
+    def submit(self, job: BodyJob) -> None:
+        """Take a body; start the pool once enough are waiting."""
+        self._jobs.append(job)
+        self._waiting.append(job)
+        if self._pool is None and (self.workers < 2 or len(self._waiting) < self.pool_min):
+            return
+        if len(self._waiting) < POOL_BATCH:
+            return
+        if self._pool is None:
+            # Forked workers would otherwise have their collector walk (and copy) every
+            # object they inherited; frozen objects are left alone until the pool is done.
+            gc.freeze()
+            self._pool = ProcessPoolExecutor(
+                max_workers=self.workers,
+                mp_context=_pool_context(),
+                initializer=_init_worker,
+                initargs=(self.database_targets, self.site_host),
+            )
+        for start in range(0, len(self._waiting), POOL_BATCH):
+            batch = self._waiting[start : start + POOL_BATCH]
+            self._futures.append(self._pool.submit(_prepare_in_worker, batch))
+        self._waiting = []
+
+    def results(
+        self, tree_targets: Mapping[str, tuple[str, str]]
+    ) -> list[tuple[BodyFacts, PreparedBody | None]]:
+        """Every body's facts and rendering, in submission order."""
+        targets = {**self.database_targets, **tree_targets}
+        try:
+            if self._pool is not None and self._waiting:
+                self._futures.append(self._pool.submit(_prepare_in_worker, self._waiting))
+                self._waiting = []
+            done = [result for future in self._futures for result in future.result()]
+        except BrokenProcessPool:
+            # A worker died (killed, out of memory): the same work, in this process.
+            done, self._waiting = [], list(self._jobs)
+        finally:
+            self.close()
+        done += [_prepare_body(job, targets, self.site_host) for job in self._waiting]
+        self._waiting = []
+        prepared: list[tuple[BodyFacts, PreparedBody | None]] = []
+        for job, (facts, made) in zip(self._jobs, done, strict=True):
+            body = None
+            if made is not None and job.course_id is not None:
+                rendered, stems, lookups = made
+                body = PreparedBody(
+                    job.path, job.course_id, job.language, self.site_host, lookups, rendered, stems
+                )
+            prepared.append((facts, body))
+        return prepared
+
+    def close(self) -> None:
+        """Stop the pool, if one is running (``results`` does; this is for errors)."""
+        if self._pool is not None:
+            self._pool.shutdown(cancel_futures=True)
+            self._pool = None
+            self._futures = []
+            gc.unfreeze()
+
+
+def known_facts(session: Session) -> dict[str, ModuleFacts]:
+    """Stored facts of every module's current version, by the path they were read at."""
+    known: dict[str, ModuleFacts] = {}
+    rows = session.scalars(
+        select(ModuleVersion.source_facts)
+        .join(Module, Module.current_version_id == ModuleVersion.id)
+        .where(ModuleVersion.source_facts.is_not(None))
+    )
+    for data in rows:
+        facts = ModuleFacts.from_json(data)
+        if facts is not None:
+            known[facts.path] = facts
+    return known
+
+
+def scan_for_import(session: Session, root: Path, *, site_host: str | None) -> TreeScan:
+    """Read the tree for an import: unchanged files from stored facts, new ones rendered once.
+
+    The scan is the checker's (same problems); bodies are rendered with the links the
+    import will use, so ``import_tree`` does not parse them again.
+    """
+    known = known_facts(session)
+    processor = ImportBodyProcessor(link_targets_in_database(session), site_host)
+    try:
+        return scan_tree(root, known=known, process_bodies=processor)
+    finally:
+        processor.close()
+
+
+def _build_version(
+    module: Module,
+    course: Course,
+    raw_text: str,
+    *,
+    number: int,
+    targets: LinkTargets,
+    site_host: str | None,
+    author_id: int | None,
+    message: str,
+    parsed: ParsedModule | None,
+    prepared: PreparedBody | None = None,
+    facts: ModuleFacts | None = None,
+) -> tuple[ModuleVersion, str | None]:
+    """A new (unsaved) version of ``module`` from its full file text, rendered; and its stems.
+
+    ``prepared`` is the body already rendered by the scan, used when it was rendered for
+    exactly this path, course, language, site and links; otherwise the body is rendered here.
+    """
+    path = module_path(course, module.file_name)
+    if parsed is None:
+        parsed = parse_module_text(path, raw_text)
+    language = parsed.meta.lang or course.language
+    stems = None
+    if prepared is not None and prepared.fits(path, course.stable_id, language, site_host, targets):
+        rendered = prepared.rendered
+        stems = prepared.stems
+    else:
+        rendered = render_body(
+            parsed.body,
+            course_stable_id=course.stable_id,
+            language=language,
+            path=path,
+            targets=targets,
+            site_host=site_host,
+        )
+    if facts is not None and facts.path == path:
+        # The facts were read from exactly this text; its hash is already known.
+        content_hash = facts.content_hash
+    else:
+        content_hash = hashlib.sha256(raw_text.encode("utf-8")).hexdigest()
+    stored_facts = None
+    if facts is not None and facts.path == path and facts.content_hash == content_hash:
+        stored_facts = facts.to_json()
+    # Not attached to ``module`` here: the bulk import only reads the values from it.
+    version = ModuleVersion(
+        number=number,
+        content_hash=content_hash,
+        raw_text=raw_text,
+        title=parsed.meta.title,
+        estimated_minutes=parsed.meta.estimated_minutes,
+        objectives=list(parsed.meta.objectives),
+        tags=list(parsed.meta.tags),
+        quiz_id=parsed.meta.quiz,
+        language=language,
+        html=rendered.html,
+        toc=[{"level": e.level, "id": e.id, "text": e.text} for e in rendered.toc],
+        plain_text=rendered.plain_text,
+        word_count=rendered.word_count,
+        source_facts=stored_facts,
+        author_id=author_id,
+        message=message[:500],
+        created_at=clock.now(),
+    )
+    return version, stems
+
+
 def add_version(
     session: Session,
     module: Module,
@@ -189,18 +506,6 @@ def add_version(
     The caller has checked the text; a front matter that cannot be read raises ContentError.
     ``parsed`` is ``raw_text`` already read (the import has it from the loader).
     """
-    path = module_path(course, module.file_name)
-    if parsed is None:
-        parsed = parse_module_text(path, raw_text)
-    language = parsed.meta.lang or course.language
-    rendered = render_body(
-        parsed.body,
-        course_stable_id=course.stable_id,
-        language=language,
-        path=path,
-        targets=targets,
-        site_host=site_host,
-    )
     previous = module.current_version.number if module.current_version is not None else 0
     if module.id is not None:
         highest = session.scalar(
@@ -210,25 +515,18 @@ def add_version(
             .limit(1)
         )
         previous = max(previous, highest or 0)
-    version = ModuleVersion(
-        module=module,
+    version, _ = _build_version(
+        module,
+        course,
+        raw_text,
         number=previous + 1,
-        content_hash=hashlib.sha256(raw_text.encode("utf-8")).hexdigest(),
-        raw_text=raw_text,
-        title=parsed.meta.title,
-        estimated_minutes=parsed.meta.estimated_minutes,
-        objectives=list(parsed.meta.objectives),
-        tags=list(parsed.meta.tags),
-        quiz_id=parsed.meta.quiz,
-        language=language,
-        html=rendered.html,
-        toc=[{"level": e.level, "id": e.id, "text": e.text} for e in rendered.toc],
-        plain_text=rendered.plain_text,
-        word_count=rendered.word_count,
+        targets=targets,
+        site_host=site_host,
         author_id=author_id,
-        message=message[:500],
-        created_at=clock.now(),
+        message=message,
+        parsed=parsed,
     )
+    version.module = module
     search.set_search_vector(session, version)
     session.add(version)
     session.flush()
@@ -236,6 +534,101 @@ def add_version(
     module.updated_at = version.created_at
     session.flush()
     return version
+
+
+def _add_import_versions(
+    session: Session,
+    pending: list[tuple[Module, Course, ModuleSource]],
+    *,
+    targets: LinkTargets,
+    site_host: str | None,
+) -> list[search.IndexRow]:
+    """Add the next version of each pending module and make it current; return index rows.
+
+    Written as one bulk INSERT (search vectors included) and one bulk UPDATE, not a
+    unit-of-work flush per module: an import of many files is mostly these rows. The
+    modules' ``current_version`` is expired, so it is read again when used.
+    """
+    if not pending:
+        return []
+    session.flush()  # new modules get their ids
+    existing_ids = [module.id for module, _, _ in pending]
+    highest: dict[int, int] = {}
+    for start in range(0, len(existing_ids), 500):
+        rows = session.execute(
+            select(ModuleVersion.module_id, func.max(ModuleVersion.number))
+            .where(ModuleVersion.module_id.in_(existing_ids[start : start + 500]))
+            .group_by(ModuleVersion.module_id)
+        )
+        highest.update({module_id: number for module_id, number in rows})
+    values: list[dict[str, Any]] = []
+    index_rows: list[search.IndexRow] = []
+    for module, course, source in pending:
+        version, stems = _build_version(
+            module,
+            course,
+            source.raw_text,
+            number=highest.get(module.id, 0) + 1,
+            targets=targets,
+            site_host=site_host,
+            author_id=None,
+            message="import",
+            parsed=ParsedModule(source.meta, source.body),
+            prepared=source.prepared,
+            facts=source.facts,
+        )
+        # The version object only carries the values; it is not added to the session.
+        row = {column: getattr(version, column) for column in _VERSION_COLUMNS}
+        row["module_id"] = module.id
+        values.append(row)
+        index_rows.append(search.IndexRow(module.id, version.title, version.plain_text, stems))
+    # A plain executemany: RETURNING in parameter order would send one row per statement
+    # on SQLite. (module, number) is unique, so the new ids are read back by it.
+    search.insert_versions(session, values)
+    numbers = {row["module_id"]: row["number"] for row in values}
+    new_ids: dict[int, int] = {}
+    module_ids = list(numbers)
+    for start in range(0, len(module_ids), 500):
+        rows = session.execute(
+            select(ModuleVersion.module_id, ModuleVersion.number, ModuleVersion.id).where(
+                ModuleVersion.module_id.in_(module_ids[start : start + 500])
+            )
+        )
+        new_ids.update(
+            {module_id: pk for module_id, number, pk in rows if numbers[module_id] == number}
+        )
+    version_ids = [new_ids[row["module_id"]] for row in values]
+    session.execute(
+        update(Module),
+        [
+            {"id": module.id, "current_version_id": version_id, "updated_at": row["created_at"]}
+            for (module, _, _), version_id, row in zip(pending, version_ids, values, strict=True)
+        ],
+    )
+    for module, _, _ in pending:
+        session.expire(module, ["current_version", "current_version_id", "updated_at"])
+    return index_rows
+
+
+_VERSION_COLUMNS = (
+    "number",
+    "content_hash",
+    "raw_text",
+    "title",
+    "estimated_minutes",
+    "objectives",
+    "tags",
+    "quiz_id",
+    "language",
+    "html",
+    "toc",
+    "plain_text",
+    "word_count",
+    "source_facts",
+    "author_id",
+    "message",
+    "created_at",
+)
 
 
 def previous_ids(session: Session) -> dict[str, str]:
@@ -367,11 +760,12 @@ def _import_module(
     existing: Module | None,
     *,
     course_is_stale: bool,
-    targets: LinkTargets,
-    site_host: str | None,
     summary: ImportSummary,
-) -> Module:
-    """Create, update or skip one module; count what happened in ``summary``."""
+) -> tuple[Module, bool]:
+    """Create, update or skip one module; count it in ``summary``; tell if it needs a version.
+
+    The new versions are added afterwards, all together (``_add_import_versions``).
+    """
     now = clock.now()
     file_name = Path(source.path).name
     if existing is None:
@@ -388,7 +782,6 @@ def _import_module(
             updated_at=now,
         )
         session.add(module)
-        session.flush()
         summary.added += 1
         is_new_text = True
     else:
@@ -398,10 +791,16 @@ def _import_module(
         if not course_is_stale:
             moved = module.course_id != course.id
             relisted = module.is_archived
-            module.course = course
-            module.position = source.position
-            module.file_name = file_name
-            module.is_archived = False
+            # Assigned only when different: an unchanged module stays clean, and the flush
+            # has nothing to compare (1,000 modules re-imported must cost next to nothing).
+            if moved:
+                module.course = course
+            if module.position != source.position:
+                module.position = source.position
+            if module.file_name != file_name:
+                module.file_name = file_name
+            if relisted:
+                module.is_archived = False
         current = module.current_version
         current_hash = current.content_hash if current is not None else None
         if moved or current_hash is None:
@@ -419,19 +818,9 @@ def _import_module(
             summary.changed += 1
         else:
             summary.unchanged += 1
-    module.imported_hash = source.content_hash
-    if is_new_text:
-        add_version(
-            session,
-            module,
-            course,
-            source.raw_text,
-            targets=targets,
-            site_host=site_host,
-            message="import",
-            parsed=ParsedModule(source.meta, source.body),
-        )
-    return module
+    if module.imported_hash != source.content_hash:
+        module.imported_hash = source.content_hash
+    return module, is_new_text
 
 
 def import_tree(
@@ -459,14 +848,22 @@ def import_tree(
         raise ContentError(problems)
 
     targets = {**link_targets_in_database(session), **_link_targets_in_tree(tree)}
+    # Only what the import compares: the versions' texts are not loaded for nothing.
     modules = {
         m.stable_id: m
-        for m in session.scalars(select(Module).options(selectinload(Module.current_version)))
+        for m in session.scalars(
+            select(Module).options(
+                selectinload(Module.current_version).load_only(
+                    ModuleVersion.id, ModuleVersion.number, ModuleVersion.content_hash
+                )
+            )
+        )
     }
     seen_modules: set[str] = set()
     seen_courses: set[str] = set()
     stale_courses: set[int] = set()
     touched: list[Module] = []
+    pending: list[tuple[Module, Course, ModuleSource]] = []
     for position, source in enumerate(tree.courses, start=1):
         course, is_stale = _apply_course(session, source, position)
         seen_courses.add(course.stable_id)
@@ -476,20 +873,19 @@ def import_tree(
         for module_source in source.modules:
             seen_modules.add(module_source.meta.id)
             before = modules.get(module_source.meta.id)
-            version_before = before.current_version_id if before is not None else None
             archived_before = before.is_archived if before is not None else None
-            module = _import_module(
+            module, needs_version = _import_module(
                 session,
                 course,
                 module_source,
                 before,
                 course_is_stale=is_stale,
-                targets=targets,
-                site_host=site_host,
                 summary=summary,
             )
             modules[module.stable_id] = module
-            if (module.current_version_id, module.is_archived) != (version_before, archived_before):
+            if needs_version:
+                pending.append((module, course, module_source))
+            if needs_version or module.is_archived != archived_before:
                 touched.append(module)
             if progress is not None:
                 progress()
@@ -509,5 +905,6 @@ def import_tree(
             course.is_archived = True
             course.updated_at = clock.now()
     session.flush()
-    search.index_modules(session, touched)
+    added = _add_import_versions(session, pending, targets=targets, site_host=site_host)
+    search.index_modules(session, touched, rows=added)
     return summary

@@ -19,11 +19,22 @@ Snippets are escaped text in which only ``<mark>`` elements are added.
 from __future__ import annotations
 
 import re
-from collections.abc import Collection, Iterable
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from markupsafe import Markup, escape
-from sqlalchemy import ColumnElement, bindparam, column, func, literal_column, select, table, text
+from sqlalchemy import (
+    ColumnElement,
+    bindparam,
+    column,
+    func,
+    insert,
+    literal_column,
+    select,
+    table,
+    text,
+)
 from sqlalchemy.orm import Session
 
 from liboppi.content.render import stem_finnish
@@ -55,7 +66,7 @@ def query_words(query: str) -> list[str]:
     return _WORD.findall(query.lower())[:MAX_QUERY_WORDS]
 
 
-def vector_expression(title: str, plain_text: str) -> ColumnElement[str]:
+def vector_expression(title: Any, plain_text: Any) -> ColumnElement[str]:
     """The PostgreSQL ``tsvector`` of a module version (title weighs more than the text)."""
     config = literal_column("'finnish'::regconfig")
     return func.setweight(func.to_tsvector(config, title), literal_column("'A'")).op("||")(
@@ -71,6 +82,24 @@ def set_search_vector(session: Session, version: ModuleVersion) -> None:
     """Give a new version its PostgreSQL ``tsvector`` (computed by the database on insert)."""
     if not _is_sqlite(session):
         version.search_vector = vector_expression(version.title, version.plain_text)
+
+
+def insert_versions(session: Session, rows: Sequence[dict[str, Any]]) -> None:
+    """Insert many module versions (column values) at once, on PostgreSQL with their vector.
+
+    The ``tsvector`` is computed by the INSERT itself, as ``set_search_vector`` does for one
+    version, so that no row is written twice.
+    """
+    if _is_sqlite(session):
+        session.execute(insert(ModuleVersion), list(rows))
+        return
+    statement = insert(ModuleVersion.__table__).values(
+        search_vector=vector_expression(bindparam("vector_title"), bindparam("vector_text"))
+    )
+    session.execute(
+        statement,
+        [{**row, "vector_title": row["title"], "vector_text": row["plain_text"]} for row in rows],
+    )
 
 
 def _ensure_fts_table(session: Session, *, except_ids: Collection[int] = ()) -> None:
@@ -105,11 +134,37 @@ def _ensure_fts_table(session: Session, *, except_ids: Collection[int] = ()) -> 
             _write_fts_row(session, module_pk, title, plain_text)
 
 
+@dataclass(frozen=True)
+class IndexRow:
+    """A module's current title and text for the index; ``stems`` if already computed."""
+
+    module_pk: int
+    title: str
+    plain_text: str
+    #: ``stem_finnish(title + "\n" + plain_text)``, or None to compute it here.
+    stems: str | None = None
+
+
 def _write_fts_row(session: Session, module_pk: int, title: str, plain_text: str) -> None:
-    session.execute(text(f"DELETE FROM {FTS_TABLE} WHERE rowid = :id"), {"id": module_pk})
+    _write_fts_rows(session, [IndexRow(module_pk, title, plain_text)])
+
+
+def _write_fts_rows(session: Session, rows: Sequence[IndexRow]) -> None:
+    """Replace the index rows of these modules (one DELETE and one INSERT for all)."""
+    if not rows:
+        return
+    session.execute(
+        text(f"DELETE FROM {FTS_TABLE} WHERE rowid = :id"), [{"id": r.module_pk} for r in rows]
+    )
+    values = []
+    for row in rows:
+        stemmed = row.stems
+        if stemmed is None:
+            stemmed = stem_finnish(f"{row.title}\n{row.plain_text}")
+        values.append({"id": row.module_pk, "t": row.title, "b": row.plain_text, "s": stemmed})
     session.execute(
         text(f"INSERT INTO {FTS_TABLE} (rowid, title, body, stems) VALUES (:id, :t, :b, :s)"),
-        {"id": module_pk, "t": title, "b": plain_text, "s": stem_finnish(f"{title}\n{plain_text}")},
+        values,
     )
 
 
@@ -118,20 +173,38 @@ def index_module(session: Session, module: Module) -> None:
     index_modules(session, [module])
 
 
-def index_modules(session: Session, modules: Iterable[Module]) -> None:
-    """Bring the SQLite index rows of ``modules`` up to date, each stemmed once."""
+def index_modules(
+    session: Session, modules: Iterable[Module], *, rows: Sequence[IndexRow] = ()
+) -> None:
+    """Bring the SQLite index rows of ``modules`` up to date, each stemmed once.
+
+    ``rows`` are the current title and text of some of them, known to the caller (the
+    import has them, stemmed by its workers), so that their versions are not read back.
+    """
     if not _is_sqlite(session):
         return
     modules = list(dict.fromkeys(modules))
     if not modules:
         return
     _ensure_fts_table(session, except_ids={module.id for module in modules})
+    given = {row.module_pk: row for row in rows}
+    removed: list[dict[str, int]] = []
+    written: list[IndexRow] = []
     for module in modules:
-        version = module.current_version
-        if module.is_archived or version is None:
-            session.execute(text(f"DELETE FROM {FTS_TABLE} WHERE rowid = :id"), {"id": module.id})
+        if module.is_archived:
+            removed.append({"id": module.id})
             continue
-        _write_fts_row(session, module.id, version.title, version.plain_text)
+        row = given.get(module.id)
+        if row is None:
+            version = module.current_version
+            if version is None:
+                removed.append({"id": module.id})
+                continue
+            row = IndexRow(module.id, version.title, version.plain_text)
+        written.append(row)
+    if removed:
+        session.execute(text(f"DELETE FROM {FTS_TABLE} WHERE rowid = :id"), removed)
+    _write_fts_rows(session, written)
 
 
 def _highlight(raw: str) -> Markup:

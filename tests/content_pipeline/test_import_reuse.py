@@ -1,0 +1,216 @@
+"""Re-importing without parsing again: stored facts, a body parsed once, a process pool.
+
+Whatever shortcut the import takes, it must report exactly what a fresh check reports
+and store exactly what a plain import stores.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+
+from liboppi.content import loader
+from liboppi.content.lint import check_scan
+from liboppi.content.loader import (
+    FACTS_VERSION,
+    ModuleFacts,
+    load_tree,
+    scan_tree,
+    tree_from_scan,
+)
+from liboppi.models import Module, ModuleVersion
+from liboppi.services import content_import
+
+from .conftest import MODULE_2, write_files
+
+SITE = "liboppi.test"
+
+
+def _import_as_the_command_does(session, root: Path) -> content_import.ImportSummary:
+    scan = content_import.scan_for_import(session, root, site_host=SITE)
+    summary = content_import.import_tree(session, tree_from_scan(root, scan), site_host=SITE)
+    session.commit()
+    return summary
+
+
+def _problems_both_ways(session, root: Path) -> tuple[list[str], list[str]]:
+    """Problems of the import's scan (stored facts reused) and of a fresh scan."""
+    reused = check_scan(
+        content_import.scan_for_import(session, root, site_host=SITE), known_quiz_ids=None
+    )
+    fresh = check_scan(scan_tree(root), known_quiz_ids=None)
+    return [str(p) for p in reused], [str(p) for p in fresh]
+
+
+def _versions(session) -> dict[str, ModuleVersion]:
+    session.expire_all()
+    return {m.stable_id: m.current_version for m in session.scalars(select(Module))}
+
+
+def test_an_import_stores_facts_and_an_unchanged_file_is_not_parsed_again(
+    repo, db_session, monkeypatch
+):
+    _import_as_the_command_does(db_session, repo)
+    versions = _versions(db_session)
+    assert all(v.source_facts["v"] == FACTS_VERSION for v in versions.values())
+
+    parsed: list[str] = []
+    real = loader.split_front_matter
+    monkeypatch.setattr(
+        loader, "split_front_matter", lambda text, path: parsed.append(path) or real(text, path)
+    )
+    summary = _import_as_the_command_does(db_session, repo)
+
+    assert parsed == []
+    assert (summary.added, summary.changed, summary.unchanged) == (0, 0, 4)
+
+
+def test_reused_facts_report_what_a_fresh_check_reports(repo, db_session):
+    write_files(repo, {"courses/testikurssi/02-lainaus.md": MODULE_2 + "\n# Otsikko\n"})
+    _import_as_the_command_does(db_session, repo)
+
+    reused, fresh = _problems_both_ways(db_session, repo)
+
+    assert reused == fresh
+    assert any("a `#` heading in the body" in line for line in reused)
+
+
+def test_an_unchanged_module_reports_an_image_deleted_since(repo, db_session):
+    _import_as_the_command_does(db_session, repo)
+    (repo / "courses/testikurssi/kuvat/kartta.png").unlink()
+
+    reused, fresh = _problems_both_ways(db_session, repo)
+
+    assert reused == fresh
+    assert any(
+        line.startswith("courses/testikurssi/03-kuvat.md:")
+        and "broken image `kuvat/kartta.png`" in line
+        for line in reused
+    ), reused
+
+
+def test_an_unchanged_module_reports_a_link_to_a_module_file_deleted_since(repo, db_session):
+    _import_as_the_command_does(db_session, repo)
+    (repo / "courses/testikurssi/02-lainaus.md").unlink()
+
+    reused, fresh = _problems_both_ways(db_session, repo)
+
+    assert reused == fresh
+    assert any("broken link `02-lainaus.md`" in line for line in reused)
+
+
+def test_an_unchanged_module_reports_a_new_file_using_its_id(repo, db_session):
+    _import_as_the_command_does(db_session, repo)
+    course_yaml = repo / "courses/toinen/course.yaml"
+    course_yaml.write_text(
+        course_yaml.read_text(encoding="utf-8") + "  - 02-kopio.md\n", encoding="utf-8"
+    )
+    write_files(repo, {"courses/toinen/02-kopio.md": MODULE_2})
+
+    reused, fresh = _problems_both_ways(db_session, repo)
+
+    assert reused == fresh
+    assert any("duplicate module id `testikurssi-lainaus`" in line for line in reused)
+
+
+def test_an_unchanged_module_reports_that_it_is_no_longer_listed(repo, db_session):
+    _import_as_the_command_does(db_session, repo)
+    course_yaml = repo / "courses/testikurssi/course.yaml"
+    course_yaml.write_text(
+        course_yaml.read_text(encoding="utf-8").replace("  - 02-lainaus.md\n", ""),
+        encoding="utf-8",
+    )
+
+    reused, fresh = _problems_both_ways(db_session, repo)
+
+    assert reused == fresh
+    assert any("02-lainaus.md:1:1: module file is not listed" in line for line in reused)
+
+
+def test_facts_are_not_reused_for_another_path_or_version(repo, db_session):
+    _import_as_the_command_does(db_session, repo)
+    stored = _versions(db_session)["testikurssi-lainaus"].source_facts
+    facts = ModuleFacts.from_json(stored)
+    assert facts is not None and facts.path == "courses/testikurssi/02-lainaus.md"
+    assert ModuleFacts.from_json({**stored, "v": FACTS_VERSION + 1}) is None
+    assert ModuleFacts.from_json({"v": FACTS_VERSION}) is None
+
+    # The same text under another name is read afresh (links resolve from its own folder).
+    (repo / "courses/testikurssi/02-lainaus.md").rename(repo / "courses/testikurssi/02-uusi.md")
+    course_yaml = repo / "courses/testikurssi/course.yaml"
+    course_yaml.write_text(
+        course_yaml.read_text(encoding="utf-8").replace("02-lainaus.md", "02-uusi.md"),
+        encoding="utf-8",
+    )
+    reused, fresh = _problems_both_ways(db_session, repo)
+    assert reused == fresh
+
+
+@pytest.fixture
+def pool_for_every_import(monkeypatch):
+    """Send even this small repository's bodies through a two-process pool (one per scan)."""
+    monkeypatch.setattr(content_import, "POOL_MIN_BODIES", 1)
+    monkeypatch.setattr(content_import, "POOL_BATCH", 2)
+    real = content_import.ImportBodyProcessor.__init__
+
+    def two_workers(self, *args, **kwargs):
+        real(self, *args, **{**kwargs, "workers": 2})
+
+    monkeypatch.setattr(content_import.ImportBodyProcessor, "__init__", two_workers)
+    pools: list[object] = []
+    real_context = content_import._pool_context
+    monkeypatch.setattr(content_import, "_pool_context", lambda: pools.append(1) or real_context())
+    return pools
+
+
+def test_the_pool_stores_what_rendering_in_this_process_gives(
+    repo, db_session, pool_for_every_import
+):
+    _import_as_the_command_does(db_session, repo)
+    versions = _versions(db_session)
+    targets = content_import.link_targets_in_database(db_session)
+    fresh = {module.meta.id: (course, module) for course, module in load_tree(repo).iter_modules()}
+
+    for module_id, version in versions.items():
+        course, module = fresh[module_id]
+        rendered = content_import.render_body(
+            module.body,
+            course_stable_id=course.id,
+            language=module.language,
+            path=module.path,
+            targets=targets,
+            site_host=SITE,
+        )
+        assert (version.html, version.plain_text, version.word_count) == (
+            rendered.html,
+            rendered.plain_text,
+            rendered.word_count,
+        )
+        assert version.toc == [{"level": e.level, "id": e.id, "text": e.text} for e in rendered.toc]
+        assert version.source_facts == module.facts.to_json()
+    assert pool_for_every_import == [1]
+    # Rendered in a worker before the tree's links were known, so rendered again with them.
+    assert 'href="/courses/testikurssi/testikurssi-lainaus"' in (
+        versions["testikurssi-kirjastojarjestelma"].html
+    )
+
+
+def test_the_pool_reports_errors_sorted_like_a_fresh_check(repo, db_session, pool_for_every_import):
+    write_files(
+        repo,
+        {
+            "courses/testikurssi/02-lainaus.md": MODULE_2 + "\n[rikki](puuttuu.md)\n",
+            "courses/toinen/01-finna.md": (
+                "---\nid: toinen-finna\ntitle: F\n---\n\n#### Liian syvä\n"
+            ),
+        },
+    )
+
+    reused, fresh = _problems_both_ways(db_session, repo)
+
+    assert reused == fresh
+    assert pool_for_every_import == [1]
+    assert any("broken link `puuttuu.md`" in line for line in reused)
+    assert any("heading level skips" in line for line in reused)
