@@ -29,25 +29,21 @@ def _is_write(sql: str) -> bool:
 
 
 class _SerialisedWritesCursor(sqlite3.Cursor):
-    def execute(self, sql, parameters=(), /):
+    def _in_turn(self, run, sql, arguments):
         connection = self.connection
         if _is_write(sql):
             connection.take_write_turn()
         try:
-            return super().execute(sql, parameters)
+            return run(sql, arguments)
         finally:
             if not connection.in_transaction:
                 connection.end_write_turn()
 
+    def execute(self, sql, parameters=(), /):
+        return self._in_turn(super().execute, sql, parameters)
+
     def executemany(self, sql, seq_of_parameters, /):
-        connection = self.connection
-        if _is_write(sql):
-            connection.take_write_turn()
-        try:
-            return super().executemany(sql, seq_of_parameters)
-        finally:
-            if not connection.in_transaction:
-                connection.end_write_turn()
+        return self._in_turn(super().executemany, sql, seq_of_parameters)
 
 
 class SerialisedWritesConnection(sqlite3.Connection):

@@ -7,7 +7,6 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 
 from liboppi.extensions import limiter
-from liboppi.models import User
 from liboppi.services import accounts
 from liboppi.services.errors import Invalid
 
@@ -42,7 +41,7 @@ def login():
             user = accounts.authenticate(session, form.email.data, form.password.data)
             if user is not None:
                 session.commit()
-                login_user(SignedInUser.from_user(user))
+                login_user(SignedInUser.load(user.id))
                 target = form.next.data
                 return redirect(target if is_safe_next(target) else url_for("main.index"))
             form.form_errors.append(_("Email or password is wrong, or the account is not in use."))
@@ -77,8 +76,7 @@ def change_password():
                 )
             else:
                 session.commit()
-                user = session.get(User, current_user.user_id)
-                login_user(SignedInUser.from_user(user))
+                login_user(SignedInUser.load(current_user.user_id))
                 flash(_("Your password has been changed."), "success")
                 return redirect(url_for("main.index"))
         return render_template("auth/password.html", form=form), 400

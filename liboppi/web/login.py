@@ -7,9 +7,8 @@ from dataclasses import dataclass
 from flask_login import UserMixin
 
 from liboppi.extensions import login_manager
-from liboppi.models import User
 from liboppi.services.accounts import SessionUser, load_session_user
-from liboppi.services.authz import Principal, grants_of
+from liboppi.services.authz import Principal
 
 from .database import get_session
 
@@ -43,16 +42,10 @@ class SignedInUser(UserMixin):
         )
 
     @classmethod
-    def from_user(cls, user: User) -> SignedInUser:
-        return cls(
-            user_id=user.id,
-            public_id=user.public_id,
-            display_name=user.display_name,
-            email=user.email,
-            locale=user.locale,
-            session_nonce=user.token_nonce[:12],
-            principal=Principal(user.id, grants_of(user.memberships)),
-        )
+    def load(cls, user_id: int) -> SignedInUser | None:
+        """The active user ``user_id`` as read now, or None."""
+        user = load_session_user(get_session(), user_id)
+        return cls.from_session_user(user) if user is not None else None
 
     def has_role(self, role: str) -> bool:
         """Whether the user holds ``role`` in any library or region."""
@@ -64,10 +57,10 @@ def load_user(user_id: str) -> SignedInUser | None:
     raw_id, _, nonce = user_id.partition(".")
     if not raw_id.isdigit():
         return None
-    user = load_session_user(get_session(), int(raw_id))
-    if user is None or user.token_nonce[:12] != nonce:
+    user = SignedInUser.load(int(raw_id))
+    if user is None or user.session_nonce != nonce:
         return None
-    return SignedInUser.from_session_user(user)
+    return user
 
 
 login_manager.login_view = "auth.login"
