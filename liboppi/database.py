@@ -113,7 +113,40 @@ def make_engine(url: str) -> Engine:
         )
         event.listen(engine, "connect", _tune_sqlite)
         return engine
-    return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=10)
+    engine = create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=10)
+    event.listen(engine, "begin", _note_no_writes)
+    event.listen(engine, "before_cursor_execute", _note_write)
+    return engine
+
+
+_WROTE = "liboppi.wrote"
+
+
+def _note_no_writes(connection) -> None:
+    connection.info[_WROTE] = False
+
+
+def _note_write(connection, _cursor, statement, _parameters, _context, _executemany) -> None:
+    if not connection.info.get(_WROTE) and (
+        _is_write(statement) or statement.lstrip()[:4].upper() == "WITH"
+    ):
+        connection.info[_WROTE] = True
+
+
+def end_read_only(session: Session) -> None:
+    """End the session's transaction with COMMIT when it wrote nothing (PostgreSQL).
+
+    psycopg deallocates every prepared statement on ROLLBACK, and closing a session rolls
+    back; so with requests that only read, no statement would ever stay prepared and each
+    would be planned again every time (a join costs more to plan than to run). For a
+    transaction that wrote nothing, COMMIT and ROLLBACK have the same effect; a transaction
+    that wrote anything, or may have (``WITH`` counts as a write), is left to roll back.
+    """
+    if not session.in_transaction():
+        return
+    connection = session.connection()
+    if connection.dialect.name == "postgresql" and connection.info.get(_WROTE) is False:
+        session.commit()
 
 
 def make_session_factory(engine: Engine) -> sessionmaker[Session]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Flask, current_app, g
 from sqlalchemy.orm import Session
 
-from liboppi.database import make_engine, make_session_factory
+from liboppi.database import end_read_only, make_engine, make_session_factory
 
 
 def init_app(app: Flask) -> None:
@@ -23,7 +23,11 @@ def get_session() -> Session:
     return g.db
 
 
-def _close(_exc: BaseException | None) -> None:
+def _close(exc: BaseException | None) -> None:
     db = g.pop("db", None)
     if db is not None:
-        db.close()
+        try:
+            if exc is None:
+                end_read_only(db)
+        finally:
+            db.close()
