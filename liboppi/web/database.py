@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import Flask, current_app, g
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from liboppi.database import end_read_only, make_engine, make_session_factory
@@ -29,5 +30,8 @@ def _close(exc: BaseException | None) -> None:
         try:
             if exc is None:
                 end_read_only(db)
+        except SQLAlchemyError:
+            # Closing rolls back, which ends any transaction just as well.
+            current_app.logger.warning("ending a read-only transaction failed", exc_info=True)
         finally:
             db.close()
