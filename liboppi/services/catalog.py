@@ -99,8 +99,8 @@ class ModulePage:
     count: int
     updated_at: datetime
     #: Identifies everything the page was built from (the course file and the current version
-    #: of each of its modules): equal fingerprints mean equal pages. Empty when not known.
-    fingerprint: tuple[Any, ...] = ()
+    #: of each of its modules): equal fingerprints mean equal pages.
+    fingerprint: tuple[Any, ...]
 
     @property
     def shows_toc(self) -> bool:
@@ -232,23 +232,6 @@ def get_course(session: Session, course_id: str) -> CourseDetail:
     return CourseDetail(course_card(course, modules), tuple(modules), tuple(prerequisites))
 
 
-def get_module_page(session: Session, course_id: str, module_id: str) -> ModulePage:
-    """The page of a module in its course; NotFound if it is not (or no longer) there."""
-    return load_module_page(session, course_id, module_id).page
-
-
-@dataclass(frozen=True)
-class LoadedModulePage:
-    """A module page with the rows it was built from, for services that go on with them.
-
-    ``modules`` are the course's current modules with their current versions, in order.
-    """
-
-    page: ModulePage
-    course: Course
-    modules: tuple[tuple[Module, ModuleVersion], ...]
-
-
 @dataclass(frozen=True)
 class VersionBody:
     """The heavy, immutable part of a module version that its page shows."""
@@ -263,11 +246,6 @@ class VersionBody:
 #: and hash in the key keep test databases that reuse ids apart. Bounded: cleared when full.
 _bodies: dict[tuple[str, int, str], VersionBody] = {}
 _BODIES_MAX = 256
-
-
-def clear_version_bodies() -> None:
-    """Forget the cached version bodies (tests that rewrite a version in place use it)."""
-    _bodies.clear()
 
 
 def version_body(session: Session, version_id: int, content_hash: str) -> VersionBody:
@@ -295,7 +273,7 @@ def module_page(
     *,
     version_number: int,
     updated_at: datetime,
-    fingerprint: tuple[Any, ...] = (),
+    fingerprint: tuple[Any, ...],
 ) -> ModulePage:
     """The page of ``modules[index]`` in a course listed as ``card``."""
     return ModulePage(
@@ -311,30 +289,6 @@ def module_page(
         updated_at=updated_at,
         fingerprint=fingerprint,
     )
-
-
-def load_module_page(session: Session, course_id: str, module_id: str) -> LoadedModulePage:
-    """``get_module_page`` with the course and module rows read for it (read once)."""
-    course = _get_course(session, course_id)
-    rows = _active_module_rows(session, [course.id])
-    modules = [module_entry(module, version, index) for index, (module, version) in enumerate(rows)]
-    index = next((i for i, m in enumerate(modules) if m.id == module_id), None)
-    if index is None:
-        raise NotFound(module_id)
-    _module, version = rows[index]
-    page = ModulePage(
-        course=course_card(course, modules),
-        module=modules[index],
-        version_number=version.number,
-        html=version.html,
-        toc=tuple(version.toc),
-        objectives=tuple(version.objectives),
-        previous=modules[index - 1] if index > 0 else None,
-        next=modules[index + 1] if index + 1 < len(modules) else None,
-        count=len(modules),
-        updated_at=version.created_at,
-    )
-    return LoadedModulePage(page, course, tuple(rows))
 
 
 @dataclass(frozen=True)

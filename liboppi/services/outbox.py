@@ -106,11 +106,6 @@ def origin_for(
     return _origin(basis, base_url, language), library_id
 
 
-def clear_origin_cache() -> None:
-    """Forget every cached origin (the cache is checked on use; this only saves rebuilding)."""
-    _caches.clear()
-
-
 # -- The origin cache -------------------------------------------------------------------------
 
 

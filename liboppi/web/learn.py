@@ -102,8 +102,6 @@ def module(course_id: str, module_id: str):
         status,
         can_edit,
     )
-    if not page.fingerprint:
-        key = None
     context = {
         "page": page,
         "content": Markup(page.html),  # sanitised with nh3 when the version was rendered
@@ -111,8 +109,6 @@ def module(course_id: str, module_id: str):
         "can_edit": can_edit,
         "language": language,
     }
-    if key is None:
-        return render_template("learn/module.html", **context)
     return page_cache.render(key, "learn/module.html", **context)
 
 

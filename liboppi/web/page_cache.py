@@ -30,11 +30,6 @@ def _pages() -> dict[Hashable, str]:
     return current_app.extensions.setdefault(_EXTENSION, {})
 
 
-def clear() -> None:
-    """Forget every page cached for the current app."""
-    _pages().clear()
-
-
 def _marker() -> str:
     return CSRF_MARKER
 

@@ -2,20 +2,17 @@
 
 from __future__ import annotations
 
-import base64
 import json
 import uuid
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
-from urllib.error import HTTPError
-from urllib.parse import urlencode, urlsplit
-from urllib.request import Request, urlopen
+from urllib.parse import urlsplit
 
 import pytest
 
 from liboppi.xapi import statements as s
 from liboppi.xapi.sender import DeliveryReport, LrsClient, LrsResponse, deliver_once
+from tests.lrs.client import lrs_get
 from tests.xapi.examples import (
     BASE_URL,
     COURSE,
@@ -29,8 +26,6 @@ from tests.xapi.examples import (
 from tests.xapi.memory_outbox import MemoryOutbox
 
 pytestmark = pytest.mark.lrs
-
-AUTH = "Basic " + base64.b64encode(b"liboppi:test").decode()
 
 
 class RecordingClient(LrsClient):
@@ -49,18 +44,6 @@ class RecordingClient(LrsClient):
             return response
 
         return logged
-
-
-def get(endpoint: str, **params: str) -> tuple[int, Any]:
-    """GET statements with query parameters; return status and parsed body."""
-    url = f"{endpoint}statements?{urlencode(params)}"
-    request = Request(url, headers={"X-Experience-API-Version": "1.0.3", "Authorization": AUTH})
-    try:
-        with urlopen(request, timeout=10) as response:
-            return response.status, json.loads(response.read())
-    except HTTPError as error:
-        with error:
-            return error.code, error.read()
 
 
 def agent(user_id: str) -> str:
@@ -83,7 +66,7 @@ def test_every_kind_of_statement_is_accepted_by_the_lrs(lrs_endpoint: str) -> No
         report = deliver_once(outbox, client, clock=clock)
     assert report == DeliveryReport(delivered=len(examples), claimed=len(examples))
     assert client.log == [("POST", "/statements", 200)]
-    status, body = get(lrs_endpoint, statementId=examples["quiz_passed"].id)
+    status, body = lrs_get(lrs_endpoint, statementId=examples["quiz_passed"].id)
     assert status == 200 and body["result"]["score"]["scaled"] == 0.7778
 
 
@@ -102,7 +85,7 @@ def test_batch_arrives_and_can_be_queried_by_agent_verb_and_activity(lrs_endpoin
         assert deliver_once(outbox, client, clock=clock).delivered == 3
 
     module_iri = f"{BASE_URL}/xapi/activities/module/{MODULE.id}"
-    status, body = get(
+    status, body = lrs_get(
         lrs_endpoint,
         agent=agent(who.user_id),
         verb="http://adlnet.gov/expapi/verbs/completed",
@@ -113,11 +96,11 @@ def test_batch_arrives_and_can_be_queried_by_agent_verb_and_activity(lrs_endpoin
     assert found["id"] == built[1].id
     assert found["result"]["duration"] == "PT1M35.5S"
     assert found["timestamp"].startswith("2026-11-26T09:30:00.123")
-    status, body = get(lrs_endpoint, agent=agent(who.user_id))
+    status, body = lrs_get(lrs_endpoint, agent=agent(who.user_id))
     assert sorted(x["id"] for x in body["statements"]) == sorted(x.id for x in built)
     # Grouped by library: the library activity finds them with related_activities.
     library_iri = f"{BASE_URL}/xapi/activities/library/inari-main"
-    status, body = get(
+    status, body = lrs_get(
         lrs_endpoint, agent=agent(who.user_id), activity=library_iri, related_activities="true"
     )
     assert len(body["statements"]) == 3
@@ -149,8 +132,8 @@ def test_batch_with_one_invalid_statement_delivers_the_rest_and_parks_it(
     assert parked.state == "parked"
     assert parked.parked_message and "scaled" in parked.parked_message
     for statement in good:
-        assert get(lrs_endpoint, statementId=statement.id)[0] == 200
-    assert get(lrs_endpoint, statementId=bad.id)[0] == 404
+        assert lrs_get(lrs_endpoint, statementId=statement.id)[0] == 200
+    assert lrs_get(lrs_endpoint, statementId=bad.id)[0] == 404
 
 
 def test_409_on_a_resend_counts_as_delivered(lrs_endpoint: str) -> None:
@@ -172,7 +155,7 @@ def test_409_on_a_resend_counts_as_delivered(lrs_endpoint: str) -> None:
         ("PUT", "/statements", 409),
         ("PUT", "/statements", 204),
     ]
-    assert get(lrs_endpoint, statementId=fresh.id)[0] == 200
+    assert lrs_get(lrs_endpoint, statementId=fresh.id)[0] == 200
 
 
 def test_resending_the_same_bytes_is_harmless(lrs_endpoint: str) -> None:
@@ -198,11 +181,11 @@ def test_voiding_hides_the_statement(lrs_endpoint: str) -> None:
         voiding = s.statement_voided(BASE_URL, "liboppi-service", statement.id, clock=clock)
         outbox.add(voiding, clock())
         assert deliver_once(outbox, client, clock=clock).delivered == 1
-    assert get(lrs_endpoint, statementId=statement.id)[0] == 404
-    status, body = get(lrs_endpoint, voidedStatementId=statement.id)
+    assert lrs_get(lrs_endpoint, statementId=statement.id)[0] == 404
+    status, body = lrs_get(lrs_endpoint, voidedStatementId=statement.id)
     assert status == 200 and body["id"] == statement.id
     # The learner's own statement is gone from queries; only the voiding one refers to it.
-    status, body = get(lrs_endpoint, agent=agent(who.user_id))
+    status, body = lrs_get(lrs_endpoint, agent=agent(who.user_id))
     assert [x["id"] for x in body["statements"]] == [voiding.id]
 
 

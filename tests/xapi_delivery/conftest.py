@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-import base64
 import json
 from collections.abc import Callable
 from typing import Any
-from urllib.error import HTTPError
-from urllib.parse import urlencode
 from urllib.request import Request, urlopen
 
 import pytest
@@ -19,11 +16,11 @@ from liboppi.models import OutboxStatement, User
 from liboppi.services import outbox
 from liboppi.services.delivery import LrsSettings, SqlOutboxStore
 from liboppi.xapi import statements as xs
+from tests.lrs.client import AUTH, lrs_get
 from tests.lrs.fixtures import lrs_endpoint  # noqa: F401
 from tests.xapi.test_statements import check_lrs_rules
 
 BASE_URL = "http://liboppi.test"
-AUTH = "Basic " + base64.b64encode(b"liboppi:test").decode()
 COURSE = xs.Content("digituki-perusteet", {"fi": "Digituen perusteet"})
 
 
@@ -83,18 +80,6 @@ def assert_valid_statement(payload: bytes) -> dict[str, Any]:
     if data["verb"]["id"] != "http://adlnet.gov/expapi/verbs/voided":
         check_lrs_rules(data)
     return data
-
-
-def lrs_get(endpoint: str, **params: str) -> tuple[int, Any]:
-    """GET ``statements`` from the LRS with query parameters; return status and parsed body."""
-    url = f"{endpoint}statements?{urlencode(params)}"
-    request = Request(url, headers={"X-Experience-API-Version": "1.0.3", "Authorization": AUTH})
-    try:
-        with urlopen(request, timeout=10) as response:
-            return response.status, json.loads(response.read())
-    except HTTPError as error:
-        with error:
-            return error.code, error.read()
 
 
 def lrs_statements(endpoint: str, **params: str) -> list[dict[str, Any]]:

@@ -16,13 +16,12 @@ from liboppi.services.delivery import LrsSettings
 from liboppi.xapi import statements as xs
 from liboppi.xapi import vocabulary as v
 from liboppi.xapi.sender import StopReason
+from tests.lrs.client import AUTH, lrs_get
 from tests.lrs.server import free_port
 from tests.xapi_delivery.conftest import (
-    AUTH,
     BASE_URL,
     agent_of,
     assert_valid_statement,
-    lrs_get,
     lrs_statements,
     rows,
 )
