@@ -1,0 +1,62 @@
+"""``DriverStatement``: a Core statement run through the driver sends what SQLAlchemy would."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta, timezone
+
+from sqlalchemy import bindparam, literal_column, select, update
+
+from liboppi.database import DriverStatement
+from liboppi.models import Library, User
+
+_SIGNED_IN = DriverStatement(
+    update(User)
+    .where(User.id == bindparam("user_id"), User.email == bindparam("expected_email"))
+    .values(display_name=bindparam("new_name"), last_login_at=bindparam("moment"))
+)
+# A literal LIMIT renders as "LIMIT 1 OFFSET ?" on SQLite: the compiled default fills it.
+_COUNT_LIBRARIES = DriverStatement(
+    update(Library)
+    .where(
+        Library.id
+        == select(Library.id)
+        .where(Library.code == bindparam("code"))
+        .order_by(Library.id)
+        .limit(literal_column("1"))
+        .scalar_subquery()
+    )
+    .values(name_sv=bindparam("name_sv"))
+)
+
+
+def test_row_count_and_bind_processing(db_session, create_user):
+    user = create_user()
+    moment = datetime(2026, 11, 26, 12, 0, tzinfo=timezone(timedelta(hours=2)))
+    connection = db_session.connection()
+    missed = _SIGNED_IN.rowcount(
+        connection,
+        {"user_id": user.id, "expected_email": "no@such", "new_name": "X", "moment": moment},
+    )
+    hit = _SIGNED_IN.rowcount(
+        connection,
+        {"user_id": user.id, "expected_email": user.email, "new_name": "Uusi", "moment": moment},
+    )
+    assert (missed, hit) == (0, 1)
+    db_session.commit()
+    db_session.expire_all()
+    stored = db_session.get(User, user.id)
+    assert stored.display_name == "Uusi"
+    # UTCDateTime's bind processor ran: the stored moment is the same instant, in UTC.
+    assert stored.last_login_at == moment.astimezone(UTC)
+    assert stored.last_login_at.utcoffset() == timedelta(0)
+
+
+def test_compiled_defaults_are_sent(db_session, create_library):
+    library = create_library()
+    count = _COUNT_LIBRARIES.rowcount(
+        db_session.connection(), {"code": library.code, "name_sv": "Nytt namn"}
+    )
+    db_session.commit()
+    db_session.expire_all()
+    assert count == 1
+    assert db_session.get(Library, library.id).name_sv == "Nytt namn"
