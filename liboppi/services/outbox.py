@@ -329,8 +329,7 @@ _COLUMNS = (
 #: whether it did (SQLAlchemy's own result reported -1 for this ``INSERT ... SELECT`` with
 #: psycopg; the driver's count is the server's command tag).
 _CHECKED_INSERT = DriverStatement(
-    insert(_OUTBOX)
-    .from_select(
+    insert(_OUTBOX).from_select(
         list(_COLUMNS),
         select(*(bindparam(name, type_=_OUTBOX.c[name].type) for name in _COLUMNS)).where(
             select(User.id)
