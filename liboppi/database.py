@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import sqlite3
 import threading
+from collections import namedtuple
+from collections.abc import Mapping
+from typing import Any
 
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.orm import Session, sessionmaker
@@ -157,35 +160,84 @@ def make_session_factory(engine: Engine) -> sessionmaker[Session]:
 class DriverStatement:
     """A Core statement compiled once per dialect and run with the driver's own ``execute``.
 
-    For the few statements on a hot path whose result is only their row count: SQLAlchemy's
-    execution of a compiled construct (cache lookup, parameter processing, a result object)
-    costs about 0.1 ms per call, as much as PostgreSQL takes to run a small INSERT. The
-    parameters still pass through the columns' bind processors (``UTCDateTime``, enums), so
-    the driver receives exactly what ``connection.execute(statement, values)`` would send, and
-    the engine's events (write notes, SQLite write turns) see the statement as usual.
+    For the few statements on a hot path (each request's user, the module page, the outbox
+    row): SQLAlchemy's execution of a compiled construct (cache lookup, parameter processing,
+    a result object and its rows) costs about 0.1 ms per call, as much as PostgreSQL takes to
+    run a small INSERT and ten times what SQLite takes to run a keyed SELECT. The parameters
+    still pass through the columns' bind processors (``UTCDateTime``, enums) and result rows
+    through the result processors, so the driver receives and the caller gets exactly what
+    ``connection.execute(statement, values)`` would send and return; the engine's events
+    (write notes, SQLite write turns) see the statement as usual.
     """
 
     def __init__(self, statement) -> None:
+        if not statement.is_dml and not statement.is_select:
+            raise TypeError("DriverStatement runs SELECT, INSERT, UPDATE or DELETE statements")
         self.statement = statement
-        self._compiled: dict[tuple[str, str], tuple[str, tuple[str, ...] | None, dict, dict]] = {}
+        self._compiled: dict[tuple[str, str], _Compiled] = {}
 
-    def _compile(self, dialect):
+    def _compile(self, dialect) -> _Compiled:
         key = (dialect.name, dialect.paramstyle)
         found = self._compiled.get(key)
         if found is None:
-            compiled = self.statement.compile(dialect=dialect)
-            positional = tuple(compiled.positiontup) if compiled.positional else None
-            processors = dict(compiled._bind_processors)
-            found = (compiled.string, positional, dict(compiled.params), processors)
-            self._compiled[key] = found
+            found = self._compiled[key] = _Compiled(self.statement, dialect)
         return found
 
-    def rowcount(self, connection, values) -> int:
+    def rowcount(self, connection, values: Mapping[str, Any]) -> int:
         """Run the statement with ``values`` on ``connection`` and return its row count."""
-        sql, positional, defaults, processors = self._compile(connection.dialect)
-        merged = {**defaults, **values}
-        for name, process in processors.items():
+        compiled = self._compile(connection.dialect)
+        return connection.exec_driver_sql(compiled.sql, compiled.parameters(values)).rowcount
+
+    def rows(self, connection, values: Mapping[str, Any]) -> list[Any]:
+        """Run the SELECT with ``values``; its rows as named tuples, values as SQLAlchemy's.
+
+        ``connection`` must be in a transaction (a session's ``connection()`` is). The SELECT
+        goes straight to a driver cursor: a result object built from the cursor's description
+        would cost more than the query. A SELECT needs none of the engine's events.
+        """
+        compiled = self._compile(connection.dialect)
+        cursor = connection.connection.cursor()
+        try:
+            cursor.execute(compiled.sql, compiled.parameters(values))
+            return compiled.rows(cursor.fetchall())
+        finally:
+            cursor.close()
+
+
+class _Compiled:
+    """One statement's SQL text for a dialect, and how to send parameters and read rows."""
+
+    def __init__(self, statement, dialect) -> None:
+        compiled = statement.compile(dialect=dialect)
+        self.sql: str = compiled.string
+        self.positional = tuple(compiled.positiontup) if compiled.positional else None
+        self.defaults = dict(compiled.params)
+        self.bind_processors = dict(compiled._bind_processors)
+        columns = compiled._result_columns
+        self.row_type = namedtuple("Row", [c.keyname for c in columns], rename=True)  # noqa: PYI024
+        self.result_processors = [
+            (index, processor)
+            for index, column in enumerate(columns)
+            if (processor := column.type._cached_result_processor(dialect, None)) is not None
+        ]
+
+    def parameters(self, values: Mapping[str, Any]) -> Any:
+        merged = {**self.defaults, **values}
+        for name, process in self.bind_processors.items():
             if name in merged:
                 merged[name] = process(merged[name])
-        parameters = tuple(merged[name] for name in positional) if positional else merged
-        return connection.exec_driver_sql(sql, parameters).rowcount
+        if self.positional:
+            return tuple(merged[name] for name in self.positional)
+        return merged
+
+    def rows(self, raw: list[Any]) -> list[Any]:
+        make, processors = self.row_type._make, self.result_processors
+        if not processors:
+            return [make(row) for row in raw]
+        rows = []
+        for row in raw:
+            values = list(row)
+            for index, process in processors:
+                values[index] = process(values[index])
+            rows.append(make(values))
+        return rows

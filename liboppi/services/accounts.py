@@ -14,6 +14,7 @@ from sqlalchemy import and_, bindparam, func, select
 from sqlalchemy.orm import Session, selectinload
 
 from liboppi import clock
+from liboppi.database import DriverStatement
 from liboppi.models import Library, Membership, Region, Role, User
 from liboppi.models.account import REGION_ROLES
 
@@ -177,7 +178,7 @@ def _session_user_query():
 
 
 #: One statement per signed-in request: the active user and their current memberships.
-_SESSION_USER = _session_user_query()
+_SESSION_USER = DriverStatement(_session_user_query())
 
 
 def load_session_user(session: Session, user_id: int) -> SessionUser | None:
@@ -186,7 +187,7 @@ def load_session_user(session: Session, user_id: int) -> SessionUser | None:
     Read fresh on every request (one light query), so a deactivation, a changed password or
     an ended membership takes effect on the user's next request.
     """
-    rows = session.execute(_SESSION_USER, {"user_id": user_id}).all()
+    rows = _SESSION_USER.rows(session.connection(), {"user_id": user_id})
     if not rows:
         return None
     first = rows[0]

@@ -7,6 +7,7 @@ Everything here reads; pages get plain data, never models, and never render Mark
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -267,7 +268,7 @@ def version_body(session: Session, version_id: int, content_hash: str) -> Versio
 
 def module_page(
     card: CourseCard,
-    modules: list[ModuleEntry],
+    modules: Sequence[ModuleEntry],
     index: int,
     body: VersionBody,
     *,

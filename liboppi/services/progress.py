@@ -18,6 +18,7 @@ from sqlalchemy import Text, and_, bindparam, case, cast, insert, select, update
 from sqlalchemy.orm import Session
 
 from liboppi import clock
+from liboppi.database import DriverStatement
 from liboppi.models import Course, CourseProgress, Module, ModuleProgress, ModuleVersion
 from liboppi.xapi import statements as xs
 
@@ -216,7 +217,56 @@ def _module_page_query():
 #: The module page's one query: the course, its current modules (light columns only) and the
 #: learner's progress in the one being viewed (the only row whose dates are read). The
 #: rendered HTML comes from ``catalog.version_body``.
-_MODULE_PAGE = _module_page_query()
+_MODULE_PAGE = DriverStatement(_module_page_query())
+
+
+@dataclass(frozen=True)
+class _Structure:
+    """A course's fields and its module list as the module page shows them (no learner)."""
+
+    course: _CourseFields
+    card: catalog.CourseCard
+    entries: tuple[catalog.ModuleEntry, ...]
+
+
+#: Structures by (database, fingerprint): what ``_fingerprint`` names (the course file's hash
+#: and time, every current module version in order) is all a structure is built from, so an
+#: entry never goes stale; a changed course or module gives another key. Bounded.
+_structures: dict[tuple[Any, ...], _Structure] = {}
+_STRUCTURES_MAX = 256
+
+
+def _fingerprint(rows: Sequence[Any], index: int) -> tuple[Any, ...]:
+    first = rows[0]
+    return (
+        first.course_hash,
+        first.course_updated_at,
+        index,
+        tuple((r.version_pk, r.content_hash) for r in rows),
+    )
+
+
+def _structure(database: str, rows: Sequence[Any], fingerprint: tuple[Any, ...]) -> _Structure:
+    key = (database, fingerprint)
+    found = _structures.get(key)
+    if found is None:
+        first = rows[0]
+        course = _CourseFields(
+            first.course_stable_id,
+            json.loads(first.course_title),
+            json.loads(first.course_description),
+            first.course_language,
+            json.loads(first.tags),
+            json.loads(first.audience),
+            json.loads(first.prerequisites),
+            first.completion,
+        )
+        entries = tuple(catalog.module_entry(r, r, i) for i, r in enumerate(rows))
+        found = _Structure(course, catalog.course_card(course, list(entries)), entries)
+        if len(_structures) >= _STRUCTURES_MAX:
+            _structures.clear()
+        _structures[key] = found
+    return found
 
 
 @dataclass(frozen=True)
@@ -225,31 +275,27 @@ class _View:
 
     rows: Sequence[Any]
     index: int
-    course: _CourseFields
+    structure: _Structure
+    fingerprint: tuple[Any, ...]
     state: _Progress
     first: bool
+    wrote: bool
 
 
 def _record(
     session: Session, user_id: int, course_id: str, module_id: str, base_url: str, language: str
 ) -> _View:
-    rows = session.execute(
-        _MODULE_PAGE, {"user_id": user_id, "course_id": course_id, "module_id": module_id}
-    ).all()
+    connection = session.connection()
+    rows = _MODULE_PAGE.rows(
+        connection, {"user_id": user_id, "course_id": course_id, "module_id": module_id}
+    )
     index = next((i for i, r in enumerate(rows) if r.stable_id == module_id), None)
     if index is None:
         raise NotFound(module_id)
-    first, found = rows[0], rows[index]
-    course = _CourseFields(
-        first.course_stable_id,
-        json.loads(first.course_title),
-        json.loads(first.course_description),
-        first.course_language,
-        json.loads(first.tags),
-        json.loads(first.audience),
-        json.loads(first.prerequisites),
-        first.completion,
-    )
+    found = rows[index]
+    fingerprint = _fingerprint(rows, index)
+    structure = _structure(str(connection.engine.url), rows, fingerprint)
+    course = structure.course
     now = clock.now()
     table = ModuleProgress.__table__
     if found.progress_pk is not None and found.viewed_at is not None:
@@ -257,12 +303,13 @@ def _record(
             found.viewed_at, found.last_viewed_at, found.completed_at, found.quiz_passed_at
         )
         # Reloads and back-and-forth within a minute need no write.
-        if state.last_viewed_at is None or now - state.last_viewed_at >= VIEW_REFRESH:
+        wrote = state.last_viewed_at is None or now - state.last_viewed_at >= VIEW_REFRESH
+        if wrote:
             session.execute(
                 update(table).where(table.c.id == found.progress_pk).values(last_viewed_at=now)
             )
             state.last_viewed_at = now
-        return _View(rows, index, course, state, first=False)
+        return _View(rows, index, structure, fingerprint, state, first=False, wrote=wrote)
     if found.progress_pk is None:
         session.execute(
             insert(table).values(
@@ -289,7 +336,7 @@ def _record(
         clock=clock.now,
     )
     outbox.enqueue(session, statement, user_id=user_id, library_id=library_id)
-    return _View(rows, index, course, state, first=True)
+    return _View(rows, index, structure, fingerprint, state, first=True, wrote=True)
 
 
 def record_view(
@@ -305,39 +352,44 @@ def record_view(
 
 def view_module(
     session: Session, user_id: int, course_id: str, module_id: str, *, base_url: str, language: str
-) -> tuple[catalog.ModulePage, ModuleStatus]:
+) -> ModuleView:
     """A module's page for the learner, with the view recorded (``record_view``), and their
     status in it after that.
 
     One query of light columns (no module texts) reads the course, its modules and the
-    learner's progress; the version's rendered body comes from ``catalog.version_body``.
+    learner's progress; what is built from the course and its modules alone is kept per
+    process by their fingerprint, and the version's rendered body comes from
+    ``catalog.version_body``. ``wrote`` says whether the view wrote anything to commit.
     """
     view = _record(session, user_id, course_id, module_id, base_url, language)
-    rows, index, state = view.rows, view.index, view.state
+    rows, index, state, structure = view.rows, view.index, view.state, view.structure
     found = rows[index]
-    entries = [catalog.module_entry(r, r, i) for i, r in enumerate(rows)]
     page = catalog.module_page(
-        catalog.course_card(view.course, entries),
-        entries,
+        structure.card,
+        structure.entries,
         index,
         catalog.version_body(session, found.version_pk, found.content_hash),
         version_number=found.number,
         updated_at=found.created_at,
-        fingerprint=(
-            rows[0].course_hash,
-            rows[0].course_updated_at,
-            index,
-            tuple((r.version_pk, r.content_hash) for r in rows),
-        ),
+        fingerprint=view.fingerprint,
     )
     status = ModuleStatus(
-        status=_status(view.course, found, state),
-        fraction=_fraction(view.course, found, state),
+        status=_status(structure.course, found, state),
+        fraction=_fraction(structure.course, found, state),
         viewed_at=state.viewed_at,
         completed_at=state.completed_at,
         quiz_passed_at=state.quiz_passed_at,
     )
-    return page, status
+    return ModuleView(page, status, view.wrote)
+
+
+@dataclass(frozen=True)
+class ModuleView:
+    """A module page as a learner opened it: the page, their status, and whether it wrote."""
+
+    page: catalog.ModulePage
+    status: ModuleStatus
+    wrote: bool
 
 
 def _statuses(state: CourseState) -> dict[str, ModuleStatus]:

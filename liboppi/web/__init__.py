@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from babel import Locale
 from flask import Flask, render_template, session
 from flask_babel import get_locale, get_translations
 from flask_babel import gettext as _
@@ -17,24 +18,30 @@ from liboppi.services.errors import Forbidden, NotFound
 from . import database, xapi_sender
 from .database import get_session
 from .security import add_security_headers
+from .sessions import RememberingSessionInterface
 
 LOCALES = ("fi", "sv", "en")
 LANGUAGE_NAMES = {"fi": "suomi", "sv": "svenska", "en": "English"}
 
 
-def select_locale() -> str:
+#: Parsed once: Flask-Babel would parse the selected code into a ``Locale`` on every request.
+_PARSED = {code: Locale.parse(code) for code in LOCALES}
+
+
+def select_locale() -> Locale:
     """The interface language: the session's choice, then the user's, then Finnish."""
     chosen = session.get("locale")
     if chosen in LOCALES:
-        return chosen
+        return _PARSED[chosen]
     if current_user.is_authenticated and current_user.locale in LOCALES:
-        return current_user.locale
-    return "fi"
+        return _PARSED[current_user.locale]
+    return _PARSED["fi"]
 
 
 def init_web(app: Flask) -> None:
     """Attach extensions, blueprints, headers and error pages to ``app``."""
     database.init_app(app)
+    app.session_interface = RememberingSessionInterface()
     login_manager.init_app(app)
     csrf.init_app(app)
     babel.init_app(app, locale_selector=select_locale)

@@ -77,17 +77,14 @@ def course(course_id: str):
 @login_required
 def module(course_id: str, module_id: str):
     session = get_session()
-    page, status = progress.view_module(
-        session,
-        current_user.user_id,
-        course_id,
-        module_id,
-        base_url=_base_url(),
-        language=_language(),
-    )
-    session.commit()
     language = _language()
     user = current_user._get_current_object()
+    view = progress.view_module(
+        session, user.user_id, course_id, module_id, base_url=_base_url(), language=language
+    )
+    if view.wrote:
+        session.commit()
+    page, status = view.page, view.status
     can_edit = can(user.principal, Action.EDIT_CONTENT)
     # Everything the page shows: who (as loaded for this request), in which language, at
     # which address, which content (the fingerprint) and where the learner is in it.

@@ -8,21 +8,30 @@ fingerprint and the learner's status) renders once per key and serves the same t
 The one input a key cannot name is the CSRF token, which is fresh per request: the page is
 rendered with a per-process marker in its place and the marker is replaced on every serve.
 Pages with flashed messages are never cached (the messages are read once, then gone).
+
+Signing the token is itself a good part of serving a cached page. A signed token is the
+session's raw token and the second it was signed at, so within one second the same raw token
+always signs to the same text: ``csrf_token`` keeps the last signature per raw token and
+reuses it while its second lasts, exactly what signing again would have produced.
 """
 
 from __future__ import annotations
 
 import secrets
+import time
 from collections.abc import Hashable
 from typing import Any
 
-from flask import current_app, render_template, session
+from flask import current_app, g, render_template, session
 from flask_wtf.csrf import generate_csrf
+from itsdangerous.encoding import base64_decode, bytes_to_int
 
 #: Stands for the CSRF token in a cached page; random per process, so no content can hold it.
 CSRF_MARKER = f"csrf-{secrets.token_hex(16)}"
 MAX_PAGES = 512
+MAX_TOKENS = 4096
 _EXTENSION = "liboppi.pages"
+_TOKENS = "liboppi.csrf_tokens"
 
 
 def _pages() -> dict[Hashable, str]:
@@ -48,4 +57,25 @@ def render(key: Hashable, template: str, **context: Any) -> str:
         if len(pages) >= MAX_PAGES:
             pages.clear()
         pages[key] = page
-    return page.replace(CSRF_MARKER, generate_csrf())
+    return page.replace(CSRF_MARKER, csrf_token())
+
+
+def csrf_token() -> str:
+    """``generate_csrf()``, reusing this second's signature of the session's raw token."""
+    if "csrf_token" in g:  # Flask-WTF's own per-request copy, as generate_csrf keeps it
+        return g.csrf_token
+    raw = session.get("csrf_token")
+    signed: dict[str, tuple[int, str]] = current_app.extensions.setdefault(_TOKENS, {})
+    if isinstance(raw, str):
+        found = signed.get(raw)
+        if found is not None and found[0] == int(time.time()):
+            g.csrf_token = found[1]
+            return found[1]
+    token = generate_csrf()
+    raw = session.get("csrf_token")
+    if isinstance(raw, str):
+        if len(signed) >= MAX_TOKENS:
+            signed.clear()
+        # The token is "value.timestamp.signature"; keep it for the second it was signed at.
+        signed[raw] = (bytes_to_int(base64_decode(token.rsplit(".", 2)[1])), token)
+    return token

@@ -1,0 +1,82 @@
+"""Per-process caches on the request path must answer exactly as the work they save would:
+the remembered session cookies and the reused CSRF signatures."""
+
+from __future__ import annotations
+
+import time
+from datetime import timedelta
+
+from flask_wtf.csrf import validate_csrf
+
+from liboppi.web import page_cache, sessions
+
+
+def _session_cookie(client) -> str:
+    cookie = client.get_cookie("session")
+    assert cookie is not None
+    return cookie.value
+
+
+def test_a_remembered_cookie_still_expires_with_the_session_lifetime(app, client, logged_in):
+    logged_in("learner")
+    assert client.get("/courses").status_code == 200  # verified once, now remembered
+    interface = app.session_interface
+    assert isinstance(interface, sessions.RememberingSessionInterface)
+    assert _session_cookie(client) in interface._verified
+
+    app.permanent_session_lifetime = timedelta(seconds=0)
+    data, signed_at = interface._verified[_session_cookie(client)]
+    interface._verified[_session_cookie(client)] = (data, signed_at - 5)
+    response = client.get("/courses")
+    assert response.status_code == 302 and "/login" in response.headers["Location"]
+
+
+def test_a_tampered_cookie_is_not_taken_for_a_remembered_one(app, client, logged_in):
+    logged_in("learner")
+    assert client.get("/courses").status_code == 200
+    value = _session_cookie(client)
+    tampered = value[:-2] + ("AA" if not value.endswith("AA") else "BB")
+    client.set_cookie("session", tampered)
+    response = client.get("/courses")
+    assert response.status_code == 302 and "/login" in response.headers["Location"]
+    assert tampered not in app.session_interface._verified
+
+
+def test_sessions_holding_lists_are_not_remembered(app, client, logged_in):
+    logged_in("learner")
+    with client.session_transaction() as session:
+        session["_flashes"] = [("success", "Tallennettu")]
+    cookie = _session_cookie(client)
+    first = client.get("/courses").get_data(as_text=True)
+    assert "Tallennettu" in first
+    assert cookie not in app.session_interface._verified
+    assert "Tallennettu" not in client.get("/courses").get_data(as_text=True)
+
+
+def test_a_reused_csrf_signature_is_valid_and_the_same_as_signing_again(app, client, logged_in):
+    logged_in("learner")
+    with client.session_transaction() as session:
+        raw = session["csrf_token"]
+    with app.test_request_context():
+        from flask import session
+
+        session["csrf_token"] = raw
+        first = page_cache.csrf_token()  # signs, and keeps the signature for this second
+        signed_at, kept = app.extensions[page_cache._TOKENS][raw]
+        assert kept == first
+    with app.test_request_context():
+        from flask import session
+
+        session["csrf_token"] = raw
+        if int(time.time()) == signed_at:
+            assert page_cache.csrf_token() == first  # reused within its second
+        validate_csrf(first)  # raises if the token were not valid for this session
+    # An old second's signature is not reused: a later second signs anew.
+    app.extensions[page_cache._TOKENS][raw] = (signed_at - 10, "stale")
+    with app.test_request_context():
+        from flask import session
+
+        session["csrf_token"] = raw
+        fresh = page_cache.csrf_token()
+        assert fresh != "stale"
+        validate_csrf(fresh)
