@@ -237,7 +237,7 @@ class DriverStatement:
         cursor = connection.connection.cursor()
         try:
             cursor.execute(compiled.sql, compiled.parameters(values))
-            return compiled.rows(cursor.fetchall())
+            return compiled.rows(cursor.fetchall(), cursor.description)
         finally:
             cursor.close()
 
@@ -251,13 +251,22 @@ class _Compiled:
         self.positional = tuple(compiled.positiontup) if compiled.positional else None
         self.defaults = dict(compiled.params)
         self.bind_processors = dict(compiled._bind_processors)
-        columns = compiled._result_columns
-        self.row_type = namedtuple("Row", [c.keyname for c in columns], rename=True)  # noqa: PYI024
-        self.result_processors = [
-            (index, processor)
-            for index, column in enumerate(columns)
-            if (processor := column.type._cached_result_processor(dialect, None)) is not None
-        ]
+        self.dialect = dialect
+        self.columns = compiled._result_columns
+        self.row_type = namedtuple("Row", [c.keyname for c in self.columns], rename=True)  # noqa: PYI024
+        #: Set from the first result's description: processors depend on the driver's type
+        #: codes (a PostgreSQL float's processor differs by the column's server type).
+        self.result_processors: list[tuple[int, Any]] | None = None
+
+    def _processors(self, description) -> list[tuple[int, Any]]:
+        processors = []
+        for index, column in enumerate(self.columns):
+            type_code = description[index][1] if description else None
+            processor = column.type._cached_result_processor(self.dialect, type_code)
+            if processor is not None:
+                processors.append((index, processor))
+        self.result_processors = processors
+        return processors
 
     def parameters(self, values: Mapping[str, Any]) -> Any:
         merged = {**self.defaults, **values}
@@ -268,8 +277,10 @@ class _Compiled:
             return tuple(merged[name] for name in self.positional)
         return merged
 
-    def rows(self, raw: list[Any]) -> list[Any]:
+    def rows(self, raw: list[Any], description) -> list[Any]:
         make, processors = self.row_type._make, self.result_processors
+        if processors is None:
+            processors = self._processors(description)
         if not processors:
             return [make(row) for row in raw]
         rows = []

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta, timezone
 
-from sqlalchemy import bindparam, literal_column, select, update
+from sqlalchemy import Float, bindparam, cast, literal_column, select, update
 
 from liboppi.database import DriverStatement
 from liboppi.models import Library, User
@@ -60,3 +60,24 @@ def test_compiled_defaults_are_sent(db_session, create_library):
     db_session.expire_all()
     assert count == 1
     assert db_session.get(Library, library.id).name_sv == "Nytt namn"
+
+
+_USER_ROW = DriverStatement(
+    select(
+        User.id,
+        User.created_at,
+        cast(bindparam("ratio", type_=Float), Float).label("ratio"),
+    ).where(User.id == bindparam("user_id"))
+)
+
+
+def test_rows_come_back_as_sqlalchemy_returns_them(db_session, create_user):
+    user = create_user()
+    connection = db_session.connection()
+    expected = connection.execute(_USER_ROW.statement, {"user_id": user.id, "ratio": 0.25}).one()
+    for _ in range(2):  # the second run uses the processors set up by the first
+        (row,) = _USER_ROW.rows(connection, {"user_id": user.id, "ratio": 0.25})
+        assert tuple(row) == tuple(expected)
+        assert row.created_at.utcoffset() == timedelta(0)
+        assert row.ratio == 0.25 and isinstance(row.ratio, float)
+    assert _USER_ROW.rows(connection, {"user_id": user.id + 1000, "ratio": 0.5}) == []
