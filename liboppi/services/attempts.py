@@ -17,6 +17,10 @@ and send nothing.
 What a page may show follows the quiz's rules: ``feedback`` says when answer-specific
 feedback (whether right, and the chosen option's feedback) shows, ``review`` when the
 correct answers and the general feedback show.
+
+An attempt is loaded (``load``) as plain records read by two Core queries, and answers are
+written by Core statements: a page or an answer save builds no ORM objects. Only what
+changes an attempt itself (submitting, practice) works on its ORM row.
 """
 
 from __future__ import annotations
@@ -24,7 +28,7 @@ from __future__ import annotations
 import secrets
 import uuid
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields, replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -32,10 +36,11 @@ from sqlalchemy import bindparam, case, func, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session, load_only, make_transient_to_detached
+from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
 from liboppi import clock
+from liboppi.database import DriverStatement
 from liboppi.models import Answer, Attempt, AttemptStatus, Quiz, QuizVersion, User
 from liboppi.models.content import Course
 from liboppi.quiz import grading, order
@@ -237,6 +242,87 @@ class CourseRef:
     title: Mapping[str, str]
 
 
+@dataclass(frozen=True, slots=True)
+class AttemptRecord:
+    """An attempt's row as read (``quiz_attempts``): what pages, saves and statements use.
+
+    Loading reads plain rows, not ORM objects: building them costs more than the queries
+    on a request that saves one answer. What changes an attempt (``finish``, practice)
+    works on the ORM row and takes a new record of it.
+    """
+
+    id: int
+    user_id: int
+    quiz_id: int
+    quiz_version_id: int
+    seed: str
+    question_ids: list[str]
+    option_orders: dict[str, list[str]]
+    status: AttemptStatus
+    started_at: datetime
+    deadline_at: datetime | None
+    submitted_at: datetime | None
+    is_auto_submitted: bool
+    score_raw: float | None
+    score_max: float | None
+    score_scaled: float | None
+    has_passed: bool | None
+    pass_mark: float
+    registration: str
+    is_practice: bool
+    practice_of_id: int | None
+
+    @classmethod
+    def of(cls, attempt: Attempt) -> AttemptRecord:
+        """Return the record of an ORM attempt as it is now."""
+        return cls(*(getattr(attempt, name) for name in _ATTEMPT_FIELDS))
+
+
+@dataclass(frozen=True, slots=True)
+class SavedAnswer:
+    """A saved answer's row as read (``quiz_answers``), without what only grading stores."""
+
+    id: int
+    question_id: str
+    response: Any
+    is_valid: bool
+    saved_at: datetime
+    seconds_spent: float | None
+    score: float | None
+    is_correct: bool | None
+    is_final: bool
+
+    @classmethod
+    def of(cls, answer: Answer) -> SavedAnswer:
+        """Return the record of an ORM answer as it is now."""
+        return cls(*(getattr(answer, name) for name in _ANSWER_FIELDS))
+
+
+@dataclass(frozen=True, slots=True)
+class QuizRef:
+    """The quiz of an attempt: its primary key and stable id."""
+
+    id: int
+    stable_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class VersionRef:
+    """The quiz version of an attempt: its primary key, number and content hash."""
+
+    id: int
+    number: int
+    content_hash: str
+
+
+#: An attempt as the rules below read it: an ORM row (lists, changes) or a loaded record.
+AnyAttempt = Attempt | AttemptRecord
+#: Each record's fields, in the order the load queries select their columns.
+_ATTEMPT_FIELDS = tuple(item.name for item in fields(AttemptRecord))
+_ANSWER_FIELDS = tuple(item.name for item in fields(SavedAnswer))
+_ATTEMPT_WIDTH = len(_ATTEMPT_FIELDS)
+
+
 @dataclass(slots=True)
 class Loaded:
     """An attempt with its quiz, version and parsed content, loaded once per call.
@@ -245,11 +331,11 @@ class Loaded:
     imported), read with the attempt so a saved answer's statement needs no more queries.
     """
 
-    attempt: Attempt
-    quiz: Quiz
-    version: QuizVersion
+    attempt: AttemptRecord
+    quiz: QuizRef
+    version: VersionRef
     source: QuizSource
-    answers: dict[str, Answer] = field(default_factory=dict)
+    answers: dict[str, SavedAnswer] = field(default_factory=dict)
     public_id: str | None = None
     course: CourseRef | None = None
 
@@ -264,65 +350,95 @@ class Loaded:
 # -- Loading and rules ------------------------------------------------------------------------
 
 
-# The queries of ``load`` are built once with bound parameters: building a select costs
-# more than SQLite takes to run it. One query reads the attempt, its version, quiz, user's
-# public id and course. The version's content (texts, JSON) is read only when
-# ``quiz_source`` has not cached the parsed quiz of its content hash yet: the row itself is
-# read without it.
+_ATTEMPTS = Attempt.__table__
+_ANSWERS_TABLE = Answer.__table__
+_VERSIONS = QuizVersion.__table__
+# The queries of ``load`` are Core statements built once with bound parameters, run on the
+# session's connection: building a select costs more than SQLite takes to run it, and the
+# ORM's execution and objects cost several times what the queries do. One query reads the
+# attempt with its version's number and hash, its quiz's stable id, the user's public id and
+# the course; the answers are read by a second one, after the attempt's row lock is taken.
 _LOAD = (
     select(
-        Attempt,
-        QuizVersion,
-        Quiz,
-        User.public_id,
-        Course.stable_id,
-        Course.language,
-        Course.title,
+        *(_ATTEMPTS.c[name] for name in _ATTEMPT_FIELDS),
+        _VERSIONS.c.quiz_id,
+        _VERSIONS.c.number,
+        _VERSIONS.c.content_hash,
+        Quiz.__table__.c.stable_id,
+        User.__table__.c.public_id,
+        Course.__table__.c.stable_id,
+        Course.__table__.c.language,
+        Course.__table__.c.title,
     )
-    .join(QuizVersion, QuizVersion.id == Attempt.quiz_version_id)
-    .join(Quiz, Quiz.id == Attempt.quiz_id)
-    .join(User, User.id == Attempt.user_id)
-    .outerjoin(Course, Course.stable_id == Quiz.course_id)
-    .where(Attempt.id == bindparam("attempt_id"), Attempt.user_id == bindparam("user_id"))
-    .options(
-        load_only(
-            QuizVersion.id,
-            QuizVersion.quiz_id,
-            QuizVersion.number,
-            QuizVersion.content_hash,
-            QuizVersion.imported_at,
-        )
-    )
+    .select_from(_ATTEMPTS)
+    .join(_VERSIONS, _VERSIONS.c.id == _ATTEMPTS.c.quiz_version_id)
+    .join(Quiz.__table__, Quiz.__table__.c.id == _ATTEMPTS.c.quiz_id)
+    .join(User.__table__, User.__table__.c.id == _ATTEMPTS.c.user_id)
+    .outerjoin(Course.__table__, Course.__table__.c.stable_id == Quiz.__table__.c.course_id)
+    .where(_ATTEMPTS.c.id == bindparam("attempt_id"), _ATTEMPTS.c.user_id == bindparam("user_id"))
 )
-# Read the row afresh under the lock, even when the session holds it already.
-_LOAD_LOCKED = _LOAD.with_for_update(of=Attempt).execution_options(populate_existing=True)
-_ANSWERS = select(Answer).where(Answer.attempt_id == bindparam("attempt_id"))
+_LOAD_LOCKED = _LOAD.with_for_update(of=_ATTEMPTS)
+_ANSWERS = select(*(_ANSWERS_TABLE.c[name] for name in _ANSWER_FIELDS)).where(
+    _ANSWERS_TABLE.c.attempt_id == bindparam("attempt_id")
+)
 
 
 def load(session: Session, user_id: int, attempt_id: int, *, lock: bool = False) -> Loaded:
     """Load the user's attempt; NotFound for anyone else's (its existence is not revealed).
 
-    ``lock`` takes the row lock (PostgreSQL) so a concurrent submit waits for this request.
-    SQLite has no row locks: there, answer writes are conditional instead (see
-    ``upsert_answer``) and ``finish`` reads the answers again after claiming the attempt.
+    ``lock`` takes the row lock (PostgreSQL) so a concurrent submit waits for this request;
+    the answers are read after it, so they are the ones as of the lock. SQLite has no row
+    locks: there, answer writes are conditional instead (see ``upsert_answer``) and
+    ``finish`` reads the answers again after claiming the attempt.
     """
-    query = _LOAD_LOCKED if lock else _LOAD
-    row = session.execute(query, {"attempt_id": attempt_id, "user_id": user_id}).one_or_none()
+    connection = session.connection()
+    row = connection.execute(
+        _LOAD_LOCKED if lock else _LOAD, {"attempt_id": attempt_id, "user_id": user_id}
+    ).one_or_none()
     if row is None:
         raise NotFound("attempt")
-    attempt, version, quiz, public_id, course_id, course_language, course_title = row
-    assert version.quiz_id == quiz.id
-    course = None
-    if course_id is not None:
-        course = CourseRef(course_id, course_language, course_title)
+    attempt = AttemptRecord(*row[:_ATTEMPT_WIDTH])
+    version_quiz, number, content_hash, stable_id, public_id, *course = row[_ATTEMPT_WIDTH:]
+    assert version_quiz == attempt.quiz_id
+    quiz = QuizRef(attempt.quiz_id, stable_id)
+    version = VersionRef(attempt.quiz_version_id, number, content_hash)
     answers = {
-        answer.question_id: answer
-        for answer in session.scalars(_ANSWERS, {"attempt_id": attempt.id})
+        answer.question_id: SavedAnswer(*answer)
+        for answer in connection.execute(_ANSWERS, {"attempt_id": attempt.id})
     }
-    return Loaded(attempt, quiz, version, quiz_source(quiz, version), answers, public_id, course)
+    source = source_of(session, quiz, version)
+    return Loaded(
+        attempt,
+        quiz,
+        version,
+        source,
+        answers,
+        public_id,
+        CourseRef(*course) if course[0] is not None else None,
+    )
 
 
-def shows_correct(settings: QuizSettings, attempt: Attempt) -> bool:
+#: Parsed quizzes by content hash and quiz id, as ``quiz_source`` caches them: here so that
+#: finding an attempt's quiz needs only its version's hash, not the version's ORM row.
+_parsed: dict[tuple[str, str], QuizSource] = {}
+
+
+def source_of(session: Session, quiz: QuizRef, version: VersionRef) -> QuizSource:
+    """Return the parsed quiz of a version (its rows are read only the first time)."""
+    key = (version.content_hash, quiz.stable_id)
+    found = _parsed.get(key)
+    if found is None:
+        quiz_row = session.get(Quiz, quiz.id)
+        version_row = session.get(QuizVersion, version.id)
+        assert quiz_row is not None and version_row is not None
+        found = quiz_source(quiz_row, version_row)
+        if len(_parsed) >= 512:
+            _parsed.clear()
+        _parsed[key] = found
+    return found
+
+
+def shows_correct(settings: QuizSettings, attempt: AnyAttempt) -> bool:
     """Tell whether a submitted attempt's review may show the correct answers."""
     if settings.review == "after_submit":
         return True
@@ -334,7 +450,7 @@ def shows_feedback_after_submit(settings: QuizSettings) -> bool:
     return settings.feedback in ("immediately", "after_submit")
 
 
-def can_practise(settings: QuizSettings, attempt: Attempt, wrong_count: int) -> bool:
+def can_practise(settings: QuizSettings, attempt: AnyAttempt, wrong_count: int) -> bool:
     """Tell whether the learner may practise the questions they got wrong in an attempt.
 
     Not when the quiz never reveals answers (``review: never``): trying until right
@@ -348,7 +464,7 @@ def can_practise(settings: QuizSettings, attempt: Attempt, wrong_count: int) -> 
     )
 
 
-def is_expired(attempt: Attempt) -> bool:
+def is_expired(attempt: AnyAttempt) -> bool:
     """Tell whether an open attempt's deadline has passed."""
     return (
         attempt.status is AttemptStatus.IN_PROGRESS
@@ -505,7 +621,9 @@ def wrong_counts(session: Session, attempt_ids: Sequence[int]) -> dict[int, int]
 # -- Start ------------------------------------------------------------------------------------
 
 
-def find_open(session: Session, user_id: int, quiz: Quiz, *, practice: bool) -> Attempt | None:
+def find_open(
+    session: Session, user_id: int, quiz: Quiz | QuizRef, *, practice: bool
+) -> Attempt | None:
     """Return the user's unfinished attempt (or practice) at a quiz, if any."""
     return session.scalar(
         select(Attempt).where(
@@ -968,23 +1086,6 @@ def clean_response(raw: Any) -> Any:
     return str(raw)
 
 
-_UPDATE_ANSWER = update(Answer.__table__).where(
-    Answer.__table__.c.id == bindparam("answer_id"), Answer.__table__.c.is_final.is_(False)
-)
-
-
-def _insert_answer(insert: Any) -> Any:
-    table = Answer.__table__
-    statement = insert(table)
-    # A concurrent save of the same question (autosave and a form post) updates the row
-    # the other request inserted instead of failing on the unique constraint.
-    return statement.on_conflict_do_update(
-        index_elements=["attempt_id", "question_id"],
-        set_={key: statement.excluded[key] for key in _ANSWER_CHANGES},
-        where=table.c.is_final.is_(False),
-    ).returning(*table.c)
-
-
 #: The columns every save of an answer sets (the first save sets the others too).
 _ANSWER_CHANGES = (
     "response",
@@ -996,6 +1097,25 @@ _ANSWER_CHANGES = (
     "points",
     "is_correct",
 )
+#: A save of an answer already there, unless it is final: only the row count is needed.
+_UPDATE_ANSWER = DriverStatement(
+    update(_ANSWERS_TABLE)
+    .where(_ANSWERS_TABLE.c.id == bindparam("answer_id"), _ANSWERS_TABLE.c.is_final.is_(False))
+    .values({name: bindparam(name, type_=_ANSWERS_TABLE.c[name].type) for name in _ANSWER_CHANGES})
+)
+
+
+def _insert_answer(insert: Any) -> Any:
+    statement = insert(_ANSWERS_TABLE)
+    # A concurrent save of the same question (autosave and a form post) updates the row
+    # the other request inserted instead of failing on the unique constraint.
+    return statement.on_conflict_do_update(
+        index_elements=["attempt_id", "question_id"],
+        set_={key: statement.excluded[key] for key in _ANSWER_CHANGES},
+        where=_ANSWERS_TABLE.c.is_final.is_(False),
+    ).returning(*(_ANSWERS_TABLE.c[name] for name in _ANSWER_FIELDS))
+
+
 #: The answer upsert, by whether the database is PostgreSQL (else SQLite).
 _INSERT_ANSWER = {True: _insert_answer(pg_insert), False: _insert_answer(sqlite_insert)}
 
@@ -1011,14 +1131,15 @@ def upsert_answer(
     result: Result | None,
     is_final: bool,
     canonical: Any = ...,
-) -> Answer | None:
+) -> SavedAnswer | None:
     """Insert or update the answer row of a question (one row per attempt and question).
 
     ``seconds_spent`` is measured once, at the first save: the time since the previous
     save in the attempt, or since the attempt started. A final answer is never changed:
     the write is conditional on the row not being final, so it also holds on SQLite, which
     has no row lock to keep a concurrent request out (``finish`` makes every answer of a
-    submitted attempt final). Returns None when nothing was written for that reason.
+    submitted attempt final). Returns None when nothing was written for that reason, else
+    the answer as saved (also put in ``loaded.answers``).
     ``canonical`` is the normalised response when the caller has it already.
     """
     attempt = loaded.attempt
@@ -1037,38 +1158,52 @@ def upsert_answer(
         else None,
         "is_correct": result.is_correct if result is not None else None,
     }
+    connection = session.connection()
     if existing is not None:
-        changed = session.execute(_UPDATE_ANSWER, {"answer_id": existing.id, **values}).rowcount
-        if changed != 1:
+        if _UPDATE_ANSWER.rowcount(connection, {"answer_id": existing.id, **values}) != 1:
             return None
-        for key, value in values.items():
-            set_committed_value(existing, key, value)
-        return existing
-    previous = max(
-        (answer.saved_at for answer in loaded.answers.values()), default=attempt.started_at
-    )
-    insert_values = values | {
-        "attempt_id": attempt.id,
-        "question_id": question.id,
-        "first_saved_at": now,
-        "seconds_spent": max(0.0, (now - previous).total_seconds()),
-    }
-    statement = _INSERT_ANSWER[session.get_bind().dialect.name == "postgresql"]
-    row = session.execute(statement, insert_values).mappings().one_or_none()
-    if row is None:
-        return None
-    key = session.identity_key(Answer, (row["id"],))
-    answer = session.identity_map.get(key)
-    if answer is None:
-        answer = Answer(**row)
-        # The row as written, held by the session as if it had been read (nothing to flush).
-        make_transient_to_detached(answer)
-        session.add(answer)
+        _update_held(session, existing.id, values)
+        answer = replace(
+            existing,
+            response=response,
+            is_valid=is_valid,
+            saved_at=now,
+            is_final=is_final,
+            score=values["score"],
+            is_correct=values["is_correct"],
+        )
     else:
-        for name, value in row.items():
-            set_committed_value(answer, name, value)
+        previous = max(
+            (answer.saved_at for answer in loaded.answers.values()), default=attempt.started_at
+        )
+        insert_values = values | {
+            "attempt_id": attempt.id,
+            "question_id": question.id,
+            "first_saved_at": now,
+            "seconds_spent": max(0.0, (now - previous).total_seconds()),
+        }
+        statement = _INSERT_ANSWER[connection.dialect.name == "postgresql"]
+        row = connection.execute(statement, insert_values).one_or_none()
+        if row is None:
+            return None
+        answer = SavedAnswer(*row)
+        _update_held(session, answer.id, {name: getattr(answer, name) for name in _ANSWER_FIELDS})
     loaded.answers[question.id] = answer
     return answer
+
+
+def _update_held(session: Session, answer_id: int, values: Mapping[str, Any]) -> None:
+    """Bring an ORM copy of the answer that the session holds, if any, up to date with a write.
+
+    The writes above are Core statements; without this, such a copy (read earlier in the
+    session) would go on showing the answer as it was.
+    """
+    if not session.identity_map:  # a request that saves answers holds no ORM objects
+        return
+    held = session.identity_map.get(session.identity_key(Answer, (answer_id,)))
+    if held is not None:
+        for name, value in values.items():
+            set_committed_value(held, name, value)
 
 
 def canonical_or_none(question: Question, response: Any) -> Any:
@@ -1120,8 +1255,13 @@ def answered_statement(
 # -- Submitting and grading -------------------------------------------------------------------
 
 
-def submit_attempt(session: Session, user_id: int, attempt_id: int, recorder: Recorder) -> Attempt:
-    """Submit and grade an attempt; submitting an already submitted attempt changes nothing."""
+def submit_attempt(
+    session: Session, user_id: int, attempt_id: int, recorder: Recorder
+) -> AttemptRecord:
+    """Submit and grade an attempt; submitting an already submitted attempt changes nothing.
+
+    Returns the attempt as it is now (graded, or as another request submitted it).
+    """
     loaded = load(session, user_id, attempt_id, lock=True)
     if loaded.attempt.is_practice:
         raise Conflict("practice_is_not_submitted")
@@ -1143,21 +1283,27 @@ def close_expired(session: Session, loaded: Loaded, recorder: Recorder) -> None:
 def finish(
     session: Session, loaded: Loaded, submitted_at: datetime, recorder: Recorder, *, auto: bool
 ) -> bool:
-    """Claim, grade and record an open attempt; False when it was already submitted."""
-    attempt = loaded.attempt
+    """Claim, grade and record an open attempt; False when it was already submitted.
+
+    ``loaded`` is brought up to date either way: its attempt as the database has it after
+    the claim, and, when this request claimed it, the graded answers.
+    """
     claimed = session.execute(
         update(Attempt)
-        .where(Attempt.id == attempt.id, Attempt.status == AttemptStatus.IN_PROGRESS)
+        .where(Attempt.id == loaded.attempt.id, Attempt.status == AttemptStatus.IN_PROGRESS)
         .values(status=AttemptStatus.SUBMITTED, submitted_at=submitted_at, is_auto_submitted=auto)
         .execution_options(synchronize_session=False)
     ).rowcount
-    session.refresh(attempt)
+    # The ORM row, read afresh (also updating the one the session may hold already).
+    attempt = session.get(Attempt, loaded.attempt.id, populate_existing=True)
+    assert attempt is not None
+    loaded.attempt = AttemptRecord.of(attempt)
     if claimed != 1:
         return False
     # Graded from the answers as they are now that the attempt is claimed: on SQLite the
     # ones loaded before were read outside the write transaction, and a save may have
     # committed since (saves after the claim find every answer final and write nothing).
-    loaded.answers = {
+    answers = {
         answer.question_id: answer
         for answer in session.scalars(
             select(Answer)
@@ -1166,11 +1312,11 @@ def finish(
         )
     }
     questions = loaded.questions()
-    responses = {question_id: answer.response for question_id, answer in loaded.answers.items()}
+    responses = {question_id: answer.response for question_id, answer in answers.items()}
     result = grading.grade_attempt(questions, responses, attempt.pass_mark)
     for question in questions:
         graded = result.per_question[question.id]
-        answer = loaded.answers.get(question.id)
+        answer = answers.get(question.id)
         points = graded.score * question.points if graded.score is not None else None
         if answer is None:
             answer = Answer(
@@ -1185,7 +1331,7 @@ def finish(
                 is_final=True,
             )
             session.add(answer)
-            loaded.answers[question.id] = answer
+            answers[question.id] = answer
         answer.score = graded.score
         answer.points = points
         answer.is_correct = graded.is_correct if graded.score is not None else None
@@ -1195,7 +1341,11 @@ def finish(
     attempt.score_scaled = result.scaled
     attempt.has_passed = result.has_passed
     session.flush()
-    item_analysis.record_graded(session, attempt, questions, loaded.answers)
+    item_analysis.record_graded(session, attempt, questions, answers)
+    loaded.attempt = AttemptRecord.of(attempt)
+    loaded.answers = {
+        question_id: SavedAnswer.of(answer) for question_id, answer in answers.items()
+    }
     record_finished(session, loaded, result, recorder)
     return True
 
@@ -1463,7 +1613,11 @@ def answer_practice(
         (answer := loaded.answers.get(q)) is not None and answer.is_correct
         for q in attempt.question_ids
     ):
-        attempt.status = AttemptStatus.SUBMITTED
-        attempt.submitted_at = clock.now()
-        session.flush()
+        now = clock.now()
+        session.execute(
+            update(Attempt)
+            .where(Attempt.id == attempt.id)
+            .values(status=AttemptStatus.SUBMITTED, submitted_at=now)
+        )
+        loaded.attempt = replace(attempt, status=AttemptStatus.SUBMITTED, submitted_at=now)
     return result.is_correct

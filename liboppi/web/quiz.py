@@ -186,15 +186,19 @@ def save_posted(
     attempt_id: int,
     questions: Sequence[QuestionState],
     loaded: attempts.Loaded | None = None,
+    recording: Recorder | None = None,
 ) -> attempts.SaveOutcome:
-    """Save the answers posted for ``questions`` (into ``loaded``, when given) and commit."""
+    """Save the answers posted for ``questions`` (into ``loaded``, when given) and commit.
+
+    ``recording`` is this request's ``recorder()`` when the caller has made it already.
+    """
     session = get_session()
     outcome = attempts.save_answers(
         session,
         current_user.user_id,
         attempt_id,
         responses_from_form(request.form, questions),
-        recorder(),
+        recording or recorder(),
         loaded=loaded,
     )
     session.commit()
@@ -240,7 +244,8 @@ def save_question(attempt_id: int, number: int):
     loaded once, locked, and saved into in the same transaction.
     """
     session = get_session()
-    loaded = attempts.get_loaded(session, current_user.user_id, attempt_id, recorder(), lock=True)
+    recording = recorder()
+    loaded = attempts.get_loaded(session, current_user.user_id, attempt_id, recording, lock=True)
     if loaded.attempt.is_practice:
         session.commit()
         abort(404)
@@ -254,12 +259,12 @@ def save_question(attempt_id: int, number: int):
     if settings.layout == "all_on_one_page":
         return redirect(url_for("quiz.all_questions", attempt_id=attempt_id))
     current = attempts.question_at(loaded, number)
-    outcome = save_posted(attempt_id, [current], loaded)
+    outcome = save_posted(attempt_id, [current], loaded, recording)
     closed = closed_redirect(outcome, attempt_id)
     if closed is not None:
         return closed
     if outcome.invalid:
-        fresh = attempts.get_attempt(get_session(), current_user.user_id, attempt_id, recorder())
+        fresh = attempts.get_attempt(get_session(), current_user.user_id, attempt_id, recording)
         return render_question_page(fresh, number), 400
     immediate = settings.feedback == "immediately"
     if immediate and current.id in outcome.saved and not current.is_final:

@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 
 from liboppi import clock
 from liboppi.models import Answer, Attempt, AttemptStatus, QuizVersion
-from liboppi.services import attempts, progress
+from liboppi.services import attempts, progress, quiz_import
 from liboppi.services.errors import Conflict, NotFound
 from tests.quiz_engine.conftest import (
     RECORDER,
@@ -529,3 +529,40 @@ def test_one_question_of_an_attempt_is_shown_as_in_the_whole_view(
         view.questions
     )
     assert any(state.feedback is not None for state in view.questions)
+
+
+def test_a_save_brings_the_answer_the_session_holds_up_to_date(
+    db_session, install_quiz, learner, frozen_clock
+):
+    install_quiz(quiz_text(types=("truefalse",)))
+    attempt = attempts.start_attempt(db_session, learner.id, "kaikki-tyypit", RECORDER)
+    attempts.save_answers(db_session, learner.id, attempt.id, {"tosi": "false"}, RECORDER)
+    db_session.commit()
+    held = db_session.scalars(select(Answer)).one()
+    clock.advance(timedelta(seconds=20))
+    attempts.save_answers(db_session, learner.id, attempt.id, {"tosi": "true"}, RECORDER)
+    db_session.commit()
+    # Not read again: the save itself updated the copy the session held.
+    assert (held.response, held.canonical, held.saved_at) == (
+        "true",
+        True,
+        START + timedelta(seconds=20),
+    )
+    assert held.seconds_spent == 0.0
+
+
+def test_an_attempt_loads_in_a_process_that_has_not_parsed_its_quiz_yet(
+    db_session, install_quiz, learner, frozen_clock, monkeypatch
+):
+    install_quiz(quiz_text(types=("truefalse", "single")))
+    attempt = attempts.start_attempt(db_session, learner.id, "kaikki-tyypit", RECORDER)
+    attempts.save_answers(db_session, learner.id, attempt.id, {"tosi": "true"}, RECORDER)
+    db_session.commit()
+    monkeypatch.setattr(attempts, "_parsed", {})
+    monkeypatch.setattr(quiz_import, "_sources", {})
+    db_session.expunge_all()
+    loaded = attempts.load(db_session, learner.id, attempt.id)
+    assert [question.id for question in loaded.questions()] == attempt.question_ids
+    assert (loaded.quiz.stable_id, loaded.version.number) == ("kaikki-tyypit", 1)
+    assert loaded.answers["tosi"].response == "true"
+    assert attempts.submit_attempt(db_session, learner.id, attempt.id, RECORDER).score_raw == 1.0
