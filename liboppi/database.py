@@ -234,12 +234,18 @@ class DriverStatement:
         would cost more than the query. A SELECT needs none of the engine's events.
         """
         compiled = self._compile(connection.dialect)
+        parameters = compiled.parameters(values)
         cursor = connection.connection.cursor()
         try:
-            cursor.execute(compiled.sql, compiled.parameters(values))
-            return compiled.rows(cursor.fetchall(), cursor.description)
+            cursor.execute(compiled.sql, parameters)
+            raw, description = cursor.fetchall(), cursor.description
+        except connection.dialect.loaded_dbapi.Error as error:
+            # As SQLAlchemy's own execution does: wrap the driver's error (OperationalError,
+            # IntegrityError ...) and invalidate the connection when it was lost.
+            connection._handle_dbapi_exception(error, compiled.sql, parameters, cursor, None)
         finally:
             cursor.close()
+        return compiled.rows(raw, description)
 
 
 class _Compiled:

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta, timezone
 
-from sqlalchemy import Float, bindparam, cast, literal_column, select, update
+import pytest
+from sqlalchemy import Float, bindparam, cast, column, literal_column, select, table, update
+from sqlalchemy.exc import DBAPIError
 
 from liboppi.database import DriverStatement
 from liboppi.models import Library, User
@@ -81,3 +83,10 @@ def test_rows_come_back_as_sqlalchemy_returns_them(db_session, create_user):
         assert row.created_at.utcoffset() == timedelta(0)
         assert row.ratio == 0.25 and isinstance(row.ratio, float)
     assert _USER_ROW.rows(connection, {"user_id": user.id + 1000, "ratio": 0.5}) == []
+
+
+def test_driver_errors_come_wrapped_as_sqlalchemy_does(db_session):
+    missing = DriverStatement(select(column("x")).select_from(table("no_such_table")))
+    with pytest.raises(DBAPIError, match="no_such_table"):
+        missing.rows(db_session.connection(), {})
+    db_session.rollback()

@@ -358,7 +358,7 @@ _VERSIONS = QuizVersion.__table__
 # ORM's execution and objects cost several times what the queries do. One query reads the
 # attempt with its version's number and hash, its quiz's stable id, the user's public id and
 # the course; the answers are read by a second one, after the attempt's row lock is taken.
-_LOAD = (
+_LOAD_SELECT = (
     select(
         *(_ATTEMPTS.c[name] for name in _ATTEMPT_FIELDS),
         _VERSIONS.c.quiz_id,
@@ -377,9 +377,12 @@ _LOAD = (
     .outerjoin(Course.__table__, Course.__table__.c.stable_id == Quiz.__table__.c.course_id)
     .where(_ATTEMPTS.c.id == bindparam("attempt_id"), _ATTEMPTS.c.user_id == bindparam("user_id"))
 )
-_LOAD_LOCKED = _LOAD.with_for_update(of=_ATTEMPTS)
-_ANSWERS = select(*(_ANSWERS_TABLE.c[name] for name in _ANSWER_FIELDS)).where(
-    _ANSWERS_TABLE.c.attempt_id == bindparam("attempt_id")
+_LOAD = DriverStatement(_LOAD_SELECT)
+_LOAD_LOCKED = DriverStatement(_LOAD_SELECT.with_for_update(of=_ATTEMPTS))
+_ANSWERS = DriverStatement(
+    select(*(_ANSWERS_TABLE.c[name] for name in _ANSWER_FIELDS)).where(
+        _ANSWERS_TABLE.c.attempt_id == bindparam("attempt_id")
+    )
 )
 
 
@@ -392,11 +395,12 @@ def load(session: Session, user_id: int, attempt_id: int, *, lock: bool = False)
     ``finish`` reads the answers again after claiming the attempt.
     """
     connection = session.connection()
-    row = connection.execute(
-        _LOAD_LOCKED if lock else _LOAD, {"attempt_id": attempt_id, "user_id": user_id}
-    ).one_or_none()
-    if row is None:
+    rows = (_LOAD_LOCKED if lock else _LOAD).rows(
+        connection, {"attempt_id": attempt_id, "user_id": user_id}
+    )
+    if not rows:
         raise NotFound("attempt")
+    (row,) = rows
     attempt = AttemptRecord(*row[:_ATTEMPT_WIDTH])
     version_quiz, number, content_hash, stable_id, public_id, *course = row[_ATTEMPT_WIDTH:]
     assert version_quiz == attempt.quiz_id
@@ -404,7 +408,7 @@ def load(session: Session, user_id: int, attempt_id: int, *, lock: bool = False)
     version = VersionRef(attempt.quiz_version_id, number, content_hash)
     answers = {
         answer.question_id: SavedAnswer(*answer)
-        for answer in connection.execute(_ANSWERS, {"attempt_id": attempt.id})
+        for answer in _ANSWERS.rows(connection, {"attempt_id": attempt.id})
     }
     source = source_of(session, quiz, version)
     return Loaded(

@@ -3,11 +3,13 @@ the remembered session cookies and the reused CSRF signatures."""
 
 from __future__ import annotations
 
+import re
 import time
 from datetime import timedelta
 
 from flask_wtf.csrf import validate_csrf
 
+from liboppi import csrf_protect
 from liboppi.web import page_cache, sessions
 
 
@@ -80,3 +82,44 @@ def test_a_reused_csrf_signature_is_valid_and_the_same_as_signing_again(app, cli
         fresh = page_cache.csrf_token()
         assert fresh != "stale"
         validate_csrf(fresh)
+
+
+def _token(client, path: str = "/language") -> str:
+    match = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', client.get(path).get_data(True))
+    assert match
+    return match.group(1)
+
+
+def test_a_remembered_csrf_token_is_only_good_for_its_own_session(app, client, logged_in):
+    logged_in("learner")
+    token = _token(client)
+    assert client.post("/language", data={"csrf_token": token, "locale": "sv"}).status_code == 302
+    assert token in app.extensions[csrf_protect._EXTENSION]  # verified once, remembered
+    assert client.post("/language", data={"csrf_token": token, "locale": "fi"}).status_code == 302
+
+    other = app.test_client()  # another visitor posting the remembered token
+    other.get("/login")
+    refused = other.post("/language", data={"csrf_token": token, "locale": "sv"})
+    assert refused.status_code == 400
+
+
+def test_a_remembered_token_still_gets_the_https_referrer_check(app, client, logged_in):
+    logged_in("learner")
+    token = _token(client)
+    https = {"base_url": "https://localhost"}
+    good = {"Referer": "https://localhost/language"}
+    for locale in ("sv", "fi"):  # checked in full, then remembered
+        response = client.post(
+            "/language", data={"csrf_token": token, "locale": locale}, headers=good, **https
+        )
+        assert response.status_code == 302
+    assert token in app.extensions[csrf_protect._EXTENSION]
+    bad = client.post(
+        "/language",
+        data={"csrf_token": token, "locale": "sv"},
+        headers={"Referer": "https://evil.example/"},
+        **https,
+    )
+    assert bad.status_code == 400
+    missing = client.post("/language", data={"csrf_token": token, "locale": "sv"}, **https)
+    assert missing.status_code == 400
