@@ -34,7 +34,16 @@ class SplitModule:
 
 def split_lines(text: str) -> list[str]:
     """Split text into lines, keeping their endings, counting lines as markdown-it does."""
-    return _LINE.findall(text)
+    if "\r" in text:
+        return _LINE.findall(text)
+    # Only LF endings: the same lines as the pattern gives, three times faster (an import
+    # splits every new module file, and checks every body's headings by line).
+    lines = text.split("\n")
+    last = lines.pop()
+    found = [line + "\n" for line in lines]
+    if last:
+        found.append(last)
+    return found
 
 
 def split_front_matter(text: str, path: str) -> SplitModule:
@@ -44,18 +53,22 @@ def split_front_matter(text: str, path: str) -> SplitModule:
     ``...``) line. ``body_line`` is the 1-based file line where the body starts, used to offset
     markdown-it's 0-based token lines.
     """
-    lines = split_lines(text.removeprefix("\ufeff"))
+    text = text.removeprefix("\ufeff")
+    lines = split_lines(text)
     if not lines or lines[0].rstrip() != FENCE:
         raise ContentError(
             [Problem(path, 1, 1, "the file must start with a `---` line opening the front matter")]
         )
+    offset = len(lines[0])
     for index in range(1, len(lines)):
+        offset += len(lines[index])
         if lines[index].rstrip() in _CLOSING_FENCES:
             return SplitModule(
                 front_matter="".join(lines[1:index]),
                 front_matter_line=2,
                 closing_line=index + 1,
-                body="".join(lines[index + 1 :]),
+                # The lines cover the text end to end: the body is the rest of it.
+                body=text[offset:],
                 body_line=index + 2,
             )
     raise ContentError(

@@ -13,7 +13,8 @@ Every version is rendered here, once; pages never render Markdown per request.
 the last import (same path and hash as a stored version) is not parsed again (its stored
 ``ModuleFacts`` are reused and only its cross-file checks are made), and every other body
 is parsed once, for the checks and the page together, in a process pool when there are
-many. ``import_tree`` then writes the new versions in bulk.
+many; on PostgreSQL their search vectors are computed meanwhile (``search.SearchVectors``).
+``import_tree`` then writes the new versions in bulk.
 """
 
 from __future__ import annotations
@@ -212,8 +213,11 @@ class PreparedBody:
     site_host: str | None
     lookups: Lookups
     rendered: RenderedModule
-    #: ``stem_finnish(title + "\n" + plain_text)`` for the SQLite search index.
-    stems: str
+    #: ``stem_finnish(title + "\n" + plain_text)`` for the SQLite search index (None when
+    #: the index does not need it).
+    stems: str | None
+    #: The PostgreSQL search vector of the title and ``rendered.plain_text``, when computed.
+    vector: Future[search.ComputedVector | None] | None = None
 
     def fits(
         self,
@@ -257,13 +261,16 @@ class _RecordedTargets(Mapping[str, tuple[str, str]]):
         return len(self._targets)
 
 
-_Made = tuple[RenderedModule, str, Lookups]
+_Made = tuple[RenderedModule, str | None, Lookups]
 
 
 def _prepare_body(
-    job: BodyJob, targets: LinkTargets, site_host: str | None
+    job: BodyJob, targets: LinkTargets, site_host: str | None, *, stems: bool = True
 ) -> tuple[BodyFacts, _Made | None]:
-    """Parse a body once: check it, and render it (and stem its text) if it is listed."""
+    """Parse a body once: check it, and render it (and stem its text) if it is listed.
+
+    ``stems``: whether the search index needs the text stemmed (SQLite's does).
+    """
     if not job.split.body.strip():
         return body_facts(job.path, job.split), None
     parsed = parse_body(job.split.body)
@@ -279,22 +286,21 @@ def _prepare_body(
         site_host=site_host,
         resolve_link=_resolver(job.path, job.course_id, recorded),
     )
-    stems = stem_finnish(f"{job.title}\n{rendered.plain_text}")
-    return facts, (rendered, stems, tuple(recorded.lookups))
+    stemmed = stem_finnish(f"{job.title}\n{rendered.plain_text}") if stems else None
+    return facts, (rendered, stemmed, tuple(recorded.lookups))
 
 
 # The worker processes' arguments shared by every job, set once when each worker starts.
 _worker_state: dict[str, Any] = {}
 
 
-def _init_worker(targets: LinkTargets, site_host: str | None) -> None:
-    _worker_state["targets"] = targets
-    _worker_state["site_host"] = site_host
+def _init_worker(targets: LinkTargets, site_host: str | None, stems: bool) -> None:
+    _worker_state.update(targets=targets, site_host=site_host, stems=stems)
 
 
 def _prepare_in_worker(jobs: list[BodyJob]) -> list[tuple[BodyFacts, _Made | None]]:
     targets, site_host = _worker_state["targets"], _worker_state["site_host"]
-    return [_prepare_body(job, targets, site_host) for job in jobs]
+    return [_prepare_body(job, targets, site_host, stems=_worker_state["stems"]) for job in jobs]
 
 
 def _pool_context() -> Any:
@@ -314,6 +320,7 @@ class ImportBodyProcessor:
     tree's are known only after the last file; a body whose links would resolve otherwise
     with the whole tree's targets is rendered again by the import (``PreparedBody.fits``).
     Results are collected in submission order, so the outcome does not depend on the pool.
+    With ``vectors``, each batch's search vectors are computed as soon as it is rendered.
     """
 
     def __init__(
@@ -323,9 +330,15 @@ class ImportBodyProcessor:
         *,
         workers: int | None = None,
         pool_min: int | None = None,
+        stems: bool = True,
+        vectors: search.SearchVectors | None = None,
     ) -> None:
         self.database_targets = dict(database_targets)
         self.site_host = site_host
+        self.stems = stems
+        self.vectors = vectors
+        #: Search vectors being computed, by the body's index in ``_jobs``.
+        self._vector_of: dict[int, Future[search.ComputedVector | None]] = {}
         self.workers = workers if workers is not None else min(os.cpu_count() or 1, 8)
         self.pool_min = POOL_MIN_BODIES if pool_min is None else pool_min
         self._waiting: list[BodyJob] = []
@@ -349,12 +362,31 @@ class ImportBodyProcessor:
                 max_workers=self.workers,
                 mp_context=_pool_context(),
                 initializer=_init_worker,
-                initargs=(self.database_targets, self.site_host),
+                initargs=(self.database_targets, self.site_host, self.stems),
             )
+        first = len(self._jobs) - len(self._waiting)
         for start in range(0, len(self._waiting), POOL_BATCH):
-            batch = self._waiting[start : start + POOL_BATCH]
-            self._futures.append(self._pool.submit(_prepare_in_worker, batch))
+            self._to_pool(first + start, self._waiting[start : start + POOL_BATCH])
         self._waiting = []
+
+    def _to_pool(self, first: int, batch: list[BodyJob]) -> None:
+        """Send a batch (``_jobs[first:]``) to the pool, and its texts then to ``vectors``."""
+        assert self._pool is not None
+        future = self._pool.submit(_prepare_in_worker, batch)
+        self._futures.append(future)
+        if self.vectors is None:
+            return
+
+        def texts() -> list[tuple[str, str] | None]:
+            return [
+                (job.title, made[0].plain_text)
+                if made is not None and job.title is not None
+                else None
+                for job, (_, made) in zip(batch, future.result(), strict=True)
+            ]
+
+        for index, vector in enumerate(self.vectors.submit(len(batch), texts), start=first):
+            self._vector_of[index] = vector
 
     def results(
         self, tree_targets: Mapping[str, tuple[str, str]]
@@ -363,7 +395,7 @@ class ImportBodyProcessor:
         targets = {**self.database_targets, **tree_targets}
         try:
             if self._pool is not None and self._waiting:
-                self._futures.append(self._pool.submit(_prepare_in_worker, self._waiting))
+                self._to_pool(len(self._jobs) - len(self._waiting), self._waiting)
                 self._waiting = []
             done = [result for future in self._futures for result in future.result()]
         except BrokenProcessPool:
@@ -371,26 +403,40 @@ class ImportBodyProcessor:
             done, self._waiting = [], list(self._jobs)
         finally:
             self.close()
-        done += [_prepare_body(job, targets, self.site_host) for job in self._waiting]
+        done += [
+            _prepare_body(job, targets, self.site_host, stems=self.stems) for job in self._waiting
+        ]
         self._waiting = []
         prepared: list[tuple[BodyFacts, PreparedBody | None]] = []
-        for job, (facts, made) in zip(self._jobs, done, strict=True):
+        for index, (job, (facts, made)) in enumerate(zip(self._jobs, done, strict=True)):
             body = None
             if made is not None and job.course_id is not None:
                 rendered, stems, lookups = made
                 body = PreparedBody(
-                    job.path, job.course_id, job.language, self.site_host, lookups, rendered, stems
+                    job.path,
+                    job.course_id,
+                    job.language,
+                    self.site_host,
+                    lookups,
+                    rendered,
+                    stems,
+                    self._vector_of.get(index),
                 )
             prepared.append((facts, body))
         return prepared
 
     def close(self) -> None:
-        """Stop the pool, if one is running (``results`` does; this is for errors)."""
+        """Stop the pool, if one is running (``results`` does; this is for errors).
+
+        Vectors still being computed are finished by their thread, which then ends.
+        """
         if self._pool is not None:
             self._pool.shutdown(cancel_futures=True)
             self._pool = None
             self._futures = []
             gc.unfreeze()
+        if self.vectors is not None:
+            self.vectors.close()
 
 
 def known_facts(session: Session) -> dict[str, ModuleFacts]:
@@ -415,7 +461,12 @@ def scan_for_import(session: Session, root: Path, *, site_host: str | None) -> T
     import will use, so ``import_tree`` does not parse them again.
     """
     known = known_facts(session)
-    processor = ImportBodyProcessor(link_targets_in_database(session), site_host)
+    processor = ImportBodyProcessor(
+        link_targets_in_database(session),
+        site_host,
+        stems=search.index_needs_stems(session),
+        vectors=search.SearchVectors.for_session(session),
+    )
     try:
         return scan_tree(root, known=known, process_bodies=processor)
     finally:
@@ -562,6 +613,7 @@ def _add_import_versions(
         )
         highest.update({module_id: number for module_id, number in rows})
     values: list[dict[str, Any]] = []
+    vectors: list[search.BinaryVector | None] = []
     index_rows: list[search.IndexRow] = []
     for module, course, source in pending:
         version, stems = _build_version(
@@ -581,10 +633,12 @@ def _add_import_versions(
         row = {column: getattr(version, column) for column in _VERSION_COLUMNS}
         row["module_id"] = module.id
         values.append(row)
+        computed = source.prepared.vector if source.prepared is not None else None
+        vectors.append(search.computed_vector(computed, version.title, version.plain_text))
         index_rows.append(search.IndexRow(module.id, version.title, version.plain_text, stems))
     # A plain executemany: RETURNING in parameter order would send one row per statement
     # on SQLite. (module, number) is unique, so the new ids are read back by it.
-    search.insert_versions(session, values)
+    search.insert_versions(session, values, vectors)
     numbers = {row["module_id"]: row["number"] for row in values}
     new_ids: dict[int, int] = {}
     module_ids = list(numbers)

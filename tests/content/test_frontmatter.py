@@ -3,8 +3,16 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
-from liboppi.content.frontmatter import ModuleMeta, parse_module_meta, split_front_matter
+from liboppi.content import frontmatter
+from liboppi.content.frontmatter import (
+    ModuleMeta,
+    parse_module_meta,
+    split_front_matter,
+    split_lines,
+)
 from liboppi.content.problems import ContentError
 
 PATH = "courses/perehdytys/01-a.md"
@@ -234,3 +242,10 @@ def test_an_unknown_key_is_warned_about_as_a_likely_typo() -> None:
         f"{PATH}:6:1: warning: unknown key `objective` is ignored (known keys: "
         "estimated_minutes, id, lang, objectives, quiz, tags, title)"
     ]
+
+
+@given(st.text(alphabet=st.sampled_from("ab \t-.ä\n\r\ufeff"), max_size=60))
+def test_split_lines_cuts_where_the_line_pattern_does(text: str) -> None:
+    # LF-only text takes a faster path than text with CR; both must cut like the pattern.
+    assert split_lines(text) == frontmatter._LINE.findall(text)
+    assert "".join(split_lines(text)) == text

@@ -217,3 +217,13 @@ def test_stemming_lower_cases_and_drops_punctuation() -> None:
         "lainaus lainaukset lainauksen"
     )
     assert stem_finnish("  — !? ") == ""
+
+
+def test_word_count_joins_hyphens_and_apostrophes_between_letters_only() -> None:
+    rendered = render_markdown(
+        "E-kirja ja O’Reillyn kirja: lainaa--palauta, 2-3 kertaa _x_ -.\n",
+        base_url_for_images=None,
+    )
+
+    # E-kirja, ja, O’Reillyn, kirja, lainaa, palauta, 2-3, kertaa, x
+    assert rendered.word_count == 9

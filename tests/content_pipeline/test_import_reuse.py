@@ -6,10 +6,12 @@ and store exactly what a plain import stores.
 
 from __future__ import annotations
 
+from concurrent.futures import Future
 from pathlib import Path
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import Text, cast, select, text
+from sqlalchemy.exc import OperationalError
 
 from liboppi.content import loader
 from liboppi.content.lint import check_scan
@@ -20,8 +22,9 @@ from liboppi.content.loader import (
     scan_tree,
     tree_from_scan,
 )
+from liboppi.content.render import stem_finnish
 from liboppi.models import Module, ModuleVersion
-from liboppi.services import content_import
+from liboppi.services import content_import, search
 
 from .conftest import MODULE_2, write_files
 
@@ -214,3 +217,118 @@ def test_the_pool_reports_errors_sorted_like_a_fresh_check(repo, db_session, poo
     assert pool_for_every_import == [1]
     assert any("broken link `puuttuu.md`" in line for line in reused)
     assert any("heading level skips" in line for line in reused)
+
+
+def _is_postgres(session) -> bool:
+    return session.get_bind().dialect.name == "postgresql"
+
+
+def _index_mismatches(session) -> list[str]:
+    """Modules whose stored search index differs from their text indexed afresh."""
+    session.expire_all()
+    if _is_postgres(session):
+        rows = session.execute(
+            select(Module.stable_id)
+            .join(ModuleVersion, ModuleVersion.id == Module.current_version_id)
+            # Not "=": two vectors equal by value must also print the same.
+            .where(
+                cast(ModuleVersion.search_vector, Text)
+                != cast(
+                    search.vector_expression(ModuleVersion.title, ModuleVersion.plain_text), Text
+                )
+            )
+        )
+        return list(rows.scalars())
+    rows = session.execute(text(f"SELECT rowid, title, body, stems FROM {search.FTS_TABLE}"))
+    versions = {m.id: m for m in session.scalars(select(Module))}
+    return [
+        versions[pk].stable_id
+        for pk, title, body, stems in rows
+        if (title, body, stems)
+        != (
+            versions[pk].current_version.title,
+            versions[pk].current_version.plain_text,
+            stem_finnish(f"{title}\n{body}"),
+        )
+    ]
+
+
+#: Text whose search vector prints with quotes, backslashes and colons to escape.
+AWKWARD_TEXT = (
+    '\n\nO\'Reillyn kirja, polku C:\\\\kirjasto\\\\lainat ja "lainaus": kirja:* | !ei & 1:2.\n'
+)
+
+
+def test_the_pool_stores_the_search_index_a_plain_import_stores(
+    repo, db_session, monkeypatch, pool_for_every_import
+):
+    write_files(repo, {"courses/testikurssi/02-lainaus.md": MODULE_2 + AWKWARD_TEXT})
+    given: list[list[str | None] | None] = []
+    real = search.insert_versions
+    monkeypatch.setattr(
+        search,
+        "insert_versions",
+        lambda session, rows, vectors=None: given.append(vectors) or real(session, rows, vectors),
+    )
+
+    _import_as_the_command_does(db_session, repo)
+
+    assert pool_for_every_import == [1]
+    [vectors] = given
+    # PostgreSQL's vectors were computed while the bodies were rendered; SQLite has none.
+    assert vectors is not None and len(vectors) == 4
+    assert all(v is not None for v in vectors) == _is_postgres(db_session)
+    assert _index_mismatches(db_session) == []
+    hits = search.search_modules(db_session, "kirjastojärjestelmän")
+    assert [hit.module_id for hit in hits] == ["testikurssi-kirjastojarjestelma"]
+    assert [hit.module_id for hit in search.search_modules(db_session, "o'reillyn")] == [
+        "testikurssi-lainaus"
+    ]
+
+
+def test_search_vectors_that_cannot_be_computed_ahead_are_computed_by_the_insert(
+    repo, db_session, monkeypatch, pool_for_every_import
+):
+    if not _is_postgres(db_session):
+        pytest.skip("SQLite's index has no vectors")
+
+    def fail(*args, **kwargs):
+        raise OperationalError("SELECT", {}, RuntimeError("connection lost"))
+
+    monkeypatch.setattr(search.SearchVectors, "_compute", staticmethod(fail))
+
+    summary = _import_as_the_command_does(db_session, repo)
+
+    assert summary.added == 4
+    assert _index_mismatches(db_session) == []
+    assert [hit.module_id for hit in search.search_modules(db_session, "palautus")] == [
+        "testikurssi-lainaus"
+    ]
+
+
+def test_a_vector_computed_for_other_texts_is_not_used() -> None:
+    computed: Future[search.ComputedVector | None] = Future()
+    computed.set_result(search.ComputedVector("Otsikko", "teksti", "'teksti':2B"))
+    failed: Future[search.ComputedVector | None] = Future()
+    failed.set_exception(RuntimeError("connection lost"))
+
+    assert search.computed_vector(computed, "Otsikko", "teksti") == "'teksti':2B"
+    assert search.computed_vector(computed, "Otsikko", "toinen teksti") is None
+    assert search.computed_vector(computed, "Toinen", "teksti") is None
+    assert search.computed_vector(failed, "Otsikko", "teksti") is None
+    assert search.computed_vector(None, "Otsikko", "teksti") is None
+
+
+def test_search_vectors_without_a_connection_leave_every_batch_to_the_insert() -> None:
+    class NoServer:
+        def connect(self):
+            raise OperationalError("connect", {}, RuntimeError("connection refused"))
+
+    vectors = search.SearchVectors(NoServer())  # type: ignore[arg-type]
+    first = vectors.submit(2, lambda: [("Otsikko", "teksti"), None])
+    second = vectors.submit(1, lambda: [("Toinen", "teksti")])
+    vectors.close()
+
+    for computed in [*first, *second]:
+        assert isinstance(computed.exception(timeout=10), OperationalError)
+        assert search.computed_vector(computed, "Otsikko", "teksti") is None
