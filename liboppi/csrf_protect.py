@@ -8,6 +8,9 @@ its session's, and makes the same-origin check of HTTPS requests, as Flask-WTF d
 used only while tokens never expire (``WTF_CSRF_TIME_LIMIT = None``, our setting): with a
 time limit every token is checked in full. Anything that does not pass the fast check goes
 through Flask-WTF's own, so failures get its error and messages.
+
+It lives beside ``extensions.py``, not in ``liboppi.web``, because ``extensions.py`` creates
+the protector and ``liboppi.web`` imports ``extensions.py``.
 """
 
 from __future__ import annotations

@@ -206,6 +206,12 @@ class DriverStatement:
     through the result processors, so the driver receives and the caller gets exactly what
     ``connection.execute(statement, values)`` would send and return; the engine's events
     (write notes, SQLite write turns) see the statement as usual.
+
+    It relies on SQLAlchemy's compiled-statement internals (``_bind_processors``,
+    ``_result_columns``, ``_cached_result_processor``, ``_handle_dbapi_exception``): SQLAlchemy
+    is pinned in ``pyproject.toml``, and ``tests/test_driver_statement.py`` compares the
+    results with SQLAlchemy's own on both databases, so an upgrade that changes them fails
+    there first.
     """
 
     def __init__(self, statement) -> None:
@@ -233,6 +239,8 @@ class DriverStatement:
         goes straight to a driver cursor: a result object built from the cursor's description
         would cost more than the query. A SELECT needs none of the engine's events.
         """
+        if not self.statement.is_select:
+            raise TypeError("rows() runs a SELECT; run a write with rowcount()")
         compiled = self._compile(connection.dialect)
         parameters = compiled.parameters(values)
         cursor = connection.connection.cursor()
@@ -279,7 +287,7 @@ class _Compiled:
         for name, process in self.bind_processors.items():
             if name in merged:
                 merged[name] = process(merged[name])
-        if self.positional:
+        if self.positional is not None:
             return tuple(merged[name] for name in self.positional)
         return merged
 

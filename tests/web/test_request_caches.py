@@ -55,33 +55,33 @@ def test_sessions_holding_lists_are_not_remembered(app, client, logged_in):
     assert "Tallennettu" not in client.get("/courses").get_data(as_text=True)
 
 
-def test_a_reused_csrf_signature_is_valid_and_the_same_as_signing_again(app, client, logged_in):
+def test_a_signed_csrf_token_is_reused_within_its_second_only(app, client, logged_in, monkeypatch):
     logged_in("learner")
     with client.session_transaction() as session:
         raw = session["csrf_token"]
-    with app.test_request_context():
-        from flask import session
+    now = [int(time.time())]
+    monkeypatch.setattr(time, "time", lambda: float(now[0]))  # itsdangerous reads it too
+    signings = []
+    sign = page_cache.generate_csrf
+    monkeypatch.setattr(page_cache, "generate_csrf", lambda: signings.append(1) or sign())
 
-        session["csrf_token"] = raw
-        first = page_cache.csrf_token()  # signs, and keeps the signature for this second
-        signed_at, kept = app.extensions[page_cache._TOKENS][raw]
-        assert kept == first
-    with app.test_request_context():
-        from flask import session
+    def token_in_a_request() -> str:
+        with app.test_request_context():
+            from flask import session
 
-        session["csrf_token"] = raw
-        if int(time.time()) == signed_at:
-            assert page_cache.csrf_token() == first  # reused within its second
-        validate_csrf(first)  # raises if the token were not valid for this session
-    # An old second's signature is not reused: a later second signs anew.
-    app.extensions[page_cache._TOKENS][raw] = (signed_at - 10, "stale")
-    with app.test_request_context():
-        from flask import session
+            session["csrf_token"] = raw
+            token = page_cache.csrf_token()
+            validate_csrf(token)  # raises unless the token is valid for this session
+            return token
 
-        session["csrf_token"] = raw
-        fresh = page_cache.csrf_token()
-        assert fresh != "stale"
-        validate_csrf(fresh)
+    first = token_in_a_request()  # signed, and kept for this second
+    assert app.extensions[page_cache._TOKENS][raw] == (now[0], first)
+    assert token_in_a_request() == first  # the same second: reused, not signed again
+    assert len(signings) == 1
+    now[0] += 1
+    later = token_in_a_request()  # a later second signs anew, as Flask-WTF would
+    assert later != first and len(signings) == 2
+    assert app.extensions[page_cache._TOKENS][raw] == (now[0], later)
 
 
 def _token(client, path: str = "/language") -> str:
