@@ -27,9 +27,20 @@ def _write_turn(database: str) -> threading.Lock:
         return _write_turns.setdefault(database, threading.Lock())
 
 
+#: Statement texts already classified: the same few texts come again and again, and a dict
+#: lookup (the text's hash is kept by the string) costs less than splitting a long text.
+_write_texts: dict[str, bool] = {}
+
+
 def _is_write(sql: str) -> bool:
-    words = sql.lstrip().split(None, 1)
-    return bool(words) and words[0].upper() in _WRITES
+    found = _write_texts.get(sql)
+    if found is None:
+        words = sql.lstrip().split(None, 1)
+        found = bool(words) and words[0].upper() in _WRITES
+        if len(_write_texts) >= 1024:
+            _write_texts.clear()
+        _write_texts[sql] = found
+    return found
 
 
 class _SerialisedWritesCursor(sqlite3.Cursor):
@@ -235,7 +246,9 @@ class DriverStatement:
     def rows(self, connection, values: Mapping[str, Any]) -> list[Any]:
         """Run the SELECT with ``values``; its rows as named tuples, values as SQLAlchemy's.
 
-        ``connection`` must be in a transaction (a session's ``connection()`` is). The SELECT
+        ``connection`` must be in a transaction (a session's ``connection()`` is) or in
+        autocommit mode (a request's ``read_connection()``): on any other connection the
+        driver would open a transaction SQLAlchemy does not know of. The SELECT
         goes straight to a driver cursor: a result object built from the cursor's description
         would cost more than the query. A SELECT needs none of the engine's events.
         """
@@ -246,7 +259,10 @@ class DriverStatement:
         cursor = connection.connection.cursor()
         try:
             cursor.execute(compiled.sql, parameters)
-            raw, description = cursor.fetchall(), cursor.description
+            raw = cursor.fetchall()
+            # Only the first result's description is used (see _Compiled); psycopg builds
+            # it anew, a column object per column, every time it is asked for.
+            description = cursor.description if compiled.result_processors is None else None
         except connection.dialect.loaded_dbapi.Error as error:
             # As SQLAlchemy's own execution does: wrap the driver's error (OperationalError,
             # IntegrityError ...) and invalidate the connection when it was lost.
@@ -254,6 +270,13 @@ class DriverStatement:
         finally:
             cursor.close()
         return compiled.rows(raw, description)
+
+
+def _keeps_none(processor: Any) -> bool:
+    try:
+        return processor(None) is None
+    except Exception:  # a processor that cannot take None is given every value, as before
+        return False
 
 
 class _Compiled:
@@ -270,15 +293,17 @@ class _Compiled:
         self.row_type = namedtuple("Row", [c.keyname for c in self.columns], rename=True)  # noqa: PYI024
         #: Set from the first result's description: processors depend on the driver's type
         #: codes (a PostgreSQL float's processor differs by the column's server type).
-        self.result_processors: list[tuple[int, Any]] | None = None
+        self.result_processors: list[tuple[int, Any, bool]] | None = None
 
-    def _processors(self, description) -> list[tuple[int, Any]]:
+    def _processors(self, description) -> list[tuple[int, Any, bool]]:
+        # Each with whether it turns NULL into None, as nearly all do: then a NULL (most of
+        # a LEFT JOIN's columns) is not passed through it, which is most of its cost.
         processors = []
         for index, column in enumerate(self.columns):
             type_code = description[index][1] if description else None
             processor = column.type._cached_result_processor(self.dialect, type_code)
             if processor is not None:
-                processors.append((index, processor))
+                processors.append((index, processor, _keeps_none(processor)))
         self.result_processors = processors
         return processors
 
@@ -300,7 +325,9 @@ class _Compiled:
         rows = []
         for row in raw:
             values = list(row)
-            for index, process in processors:
-                values[index] = process(values[index])
+            for index, process, keeps_none in processors:
+                value = values[index]
+                if value is not None or not keeps_none:
+                    values[index] = process(value)
             rows.append(make(values))
         return rows

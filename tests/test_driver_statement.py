@@ -5,7 +5,19 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
-from sqlalchemy import Float, bindparam, cast, column, literal_column, select, table, update
+from sqlalchemy import (
+    Float,
+    String,
+    TypeDecorator,
+    bindparam,
+    cast,
+    column,
+    literal_column,
+    null,
+    select,
+    table,
+    update,
+)
 from sqlalchemy.exc import DBAPIError
 
 from liboppi.database import DriverStatement
@@ -90,3 +102,32 @@ def test_driver_errors_come_wrapped_as_sqlalchemy_does(db_session):
     with pytest.raises(DBAPIError, match="no_such_table"):
         missing.rows(db_session.connection(), {})
     db_session.rollback()
+
+
+class _NoneAsText(TypeDecorator):
+    """A result type that turns NULL into a value: its processor must still see every NULL."""
+
+    impl = String
+    cache_ok = True
+
+    def process_result_value(self, value, dialect):
+        return "(none)" if value is None else value
+
+
+_NULLS = DriverStatement(
+    select(
+        User.id,
+        User.last_login_at,  # UTCDateTime: NULL stays None, and is not passed through
+        cast(null(), _NoneAsText).label("shown"),
+    ).where(User.id == bindparam("user_id"))
+)
+
+
+def test_null_goes_through_a_processor_that_changes_it(db_session, create_user):
+    user = create_user()
+    connection = db_session.connection()
+    expected = connection.execute(_NULLS.statement, {"user_id": user.id}).one()
+    assert expected.last_login_at is None and expected.shown == "(none)"
+    for _ in range(2):
+        (row,) = _NULLS.rows(connection, {"user_id": user.id})
+        assert tuple(row) == tuple(expected)

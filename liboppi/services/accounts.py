@@ -10,7 +10,7 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from itsdangerous.timed import TimestampSigner
-from sqlalchemy import and_, bindparam, func, select
+from sqlalchemy import Connection, and_, bindparam, func, select
 from sqlalchemy.orm import Session, selectinload
 
 from liboppi import clock
@@ -181,13 +181,14 @@ def _session_user_query():
 _SESSION_USER = DriverStatement(_session_user_query())
 
 
-def load_session_user(session: Session, user_id: int) -> SessionUser | None:
+def load_session_user(connection: Connection, user_id: int) -> SessionUser | None:
     """The active user ``user_id`` with the grants of their current memberships, else None.
 
     Read fresh on every request (one light query), so a deactivation, a changed password or
-    an ended membership takes effect on the user's next request.
+    an ended membership takes effect on the user's next request. ``connection`` may be a
+    session's connection or a request's read connection (``liboppi.web.database``).
     """
-    rows = _SESSION_USER.rows(session.connection(), {"user_id": user_id})
+    rows = _SESSION_USER.rows(connection, {"user_id": user_id})
     if not rows:
         return None
     first = rows[0]

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Connection, select
 from sqlalchemy.orm import Session
 
 from liboppi.content.loader import COURSE_FILE, COURSES_DIR
@@ -249,12 +249,12 @@ _bodies: dict[tuple[str, int, str], VersionBody] = {}
 _BODIES_MAX = 256
 
 
-def version_body(session: Session, version_id: int, content_hash: str) -> VersionBody:
+def version_body(connection: Connection, version_id: int, content_hash: str) -> VersionBody:
     """A version's rendered HTML, table of contents and objectives, read once per process."""
-    key = (str(session.get_bind().engine.url), version_id, content_hash)
+    key = (connection.engine.url, version_id, content_hash)
     body = _bodies.get(key)
     if body is None:
-        html, toc, objectives = session.execute(
+        html, toc, objectives = connection.execute(
             select(ModuleVersion.html, ModuleVersion.toc, ModuleVersion.objectives).where(
                 ModuleVersion.id == version_id
             )

@@ -9,12 +9,12 @@ once, with its own "completed" statement.
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Text, and_, bindparam, case, cast, insert, select, update
+from sqlalchemy import Connection, Text, and_, bindparam, case, cast, insert, select, update
 from sqlalchemy.orm import Session
 
 from liboppi import clock
@@ -159,12 +159,20 @@ class _CourseFields:
     completion: str
 
 
-def _module_page_query():
+def _module_page_query(*, full: bool):
+    """The module page's query: the course's current modules and the learner's progress.
+
+    The light form (``full=False``) reads only what names the page's content (the course's
+    hash and time, each module's current version) and the viewed module's number, date and
+    progress: what every view needs. The full form adds what the page's structure is built
+    from (the course's fields, each module's title, language, minutes, words and quiz), read
+    only when no structure is cached for the light form's fingerprint.
+    """
     course, module = Course.__table__, Module.__table__
     version, row = ModuleVersion.__table__, ModuleProgress.__table__
-    return (
-        select(
-            course.c.id.label("course_pk"),
+    viewed = module.c.stable_id == bindparam("module_id")
+    structure = (
+        [
             course.c.stable_id.label("course_stable_id"),
             # The course's JSON columns repeat on every row: read as text, decoded once.
             cast(course.c.title, Text).label("course_title"),
@@ -174,26 +182,31 @@ def _module_page_query():
             cast(course.c.audience, Text).label("audience"),
             cast(course.c.prerequisites, Text).label("prerequisites"),
             course.c.completion,
-            course.c.content_hash.label("course_hash"),
-            cast(course.c.updated_at, Text).label("course_updated_at"),
-            module.c.id.label("module_pk"),
-            module.c.stable_id,
-            version.c.id.label("version_pk"),
-            version.c.number,
-            version.c.content_hash,
-            case((module.c.stable_id == bindparam("module_id"), version.c.created_at)).label(
-                "created_at"
-            ),
             version.c.title,
             version.c.language,
             version.c.estimated_minutes,
             version.c.word_count,
             version.c.quiz_id,
+        ]
+        if full
+        else []
+    )
+    return (
+        select(
+            course.c.content_hash.label("course_hash"),
+            cast(course.c.updated_at, Text).label("course_updated_at"),
+            module.c.id.label("module_pk"),
+            module.c.stable_id,
+            version.c.id.label("version_pk"),
+            version.c.content_hash,
+            case((viewed, version.c.number)).label("number"),
+            case((viewed, version.c.created_at)).label("created_at"),
             row.c.id.label("progress_pk"),
             row.c.viewed_at,
             row.c.last_viewed_at,
             row.c.completed_at,
             row.c.quiz_passed_at,
+            *structure,
         )
         .select_from(
             course.join(
@@ -202,11 +215,7 @@ def _module_page_query():
             .join(version, version.c.id == module.c.current_version_id)
             .outerjoin(
                 row,
-                and_(
-                    row.c.module_id == module.c.id,
-                    row.c.user_id == bindparam("user_id"),
-                    module.c.stable_id == bindparam("module_id"),
-                ),
+                and_(row.c.module_id == module.c.id, row.c.user_id == bindparam("user_id"), viewed),
             )
         )
         .where(course.c.stable_id == bindparam("course_id"), course.c.is_archived.is_(False))
@@ -214,10 +223,11 @@ def _module_page_query():
     )
 
 
-#: The module page's one query: the course, its current modules (light columns only) and the
-#: learner's progress in the one being viewed (the only row whose dates are read). The
-#: rendered HTML comes from ``catalog.version_body``.
-_MODULE_PAGE = DriverStatement(_module_page_query())
+#: Every view of a module page runs the light query; the full one only when the course's
+#: structure for that fingerprint is not yet cached in the process. The rendered HTML comes
+#: from ``catalog.version_body``.
+_MODULE_PAGE = DriverStatement(_module_page_query(full=False))
+_MODULE_PAGE_FULL = DriverStatement(_module_page_query(full=True))
 
 
 @dataclass(frozen=True)
@@ -246,26 +256,24 @@ def _fingerprint(rows: Sequence[Any], index: int) -> tuple[Any, ...]:
     )
 
 
-def _structure(database: str, rows: Sequence[Any], fingerprint: tuple[Any, ...]) -> _Structure:
-    key = (database, fingerprint)
-    found = _structures.get(key)
-    if found is None:
-        first = rows[0]
-        course = _CourseFields(
-            first.course_stable_id,
-            json.loads(first.course_title),
-            json.loads(first.course_description),
-            first.course_language,
-            json.loads(first.tags),
-            json.loads(first.audience),
-            json.loads(first.prerequisites),
-            first.completion,
-        )
-        entries = tuple(catalog.module_entry(r, r, i) for i, r in enumerate(rows))
-        found = _Structure(course, catalog.course_card(course, list(entries)), entries)
-        if len(_structures) >= _STRUCTURES_MAX:
-            _structures.clear()
-        _structures[key] = found
+def _structure(database: Any, rows: Sequence[Any], fingerprint: tuple[Any, ...]) -> _Structure:
+    """The structure built from ``rows`` of the full query, kept under ``fingerprint``."""
+    first = rows[0]
+    course = _CourseFields(
+        first.course_stable_id,
+        json.loads(first.course_title),
+        json.loads(first.course_description),
+        first.course_language,
+        json.loads(first.tags),
+        json.loads(first.audience),
+        json.loads(first.prerequisites),
+        first.completion,
+    )
+    entries = tuple(catalog.module_entry(r, r, i) for i, r in enumerate(rows))
+    found = _Structure(course, catalog.course_card(course, list(entries)), entries)
+    if len(_structures) >= _STRUCTURES_MAX:
+        _structures.clear()
+    _structures[(database, fingerprint)] = found
     return found
 
 
@@ -282,20 +290,49 @@ class _View:
     wrote: bool
 
 
-def _record(
-    session: Session, user_id: int, course_id: str, module_id: str, base_url: str, language: str
-) -> _View:
-    connection = session.connection()
-    rows = _MODULE_PAGE.rows(
-        connection, {"user_id": user_id, "course_id": course_id, "module_id": module_id}
-    )
+def _read_page(reads: Connection, values: dict[str, Any]) -> tuple[Sequence[Any], int, _Structure]:
+    """The module's rows, its index among them and the course's structure.
+
+    The light query names the content by its fingerprint; only when no structure is cached
+    under it is the full query run, and its own rows (read a moment later, maybe after an
+    import) are then the ones used, so rows, index and structure always agree.
+    """
+    database = reads.engine.url  # hashable; rendering it as text would cost more than the lookup
+    rows = _MODULE_PAGE.rows(reads, values)
+    index = _index(rows, values["module_id"])
+    structure = _structures.get((database, _fingerprint(rows, index)))
+    if structure is None:
+        rows = _MODULE_PAGE_FULL.rows(reads, values)
+        index = _index(rows, values["module_id"])
+        structure = _structure(database, rows, _fingerprint(rows, index))
+    return rows, index, structure
+
+
+def _index(rows: Sequence[Any], module_id: str) -> int:
     index = next((i for i, r in enumerate(rows) if r.stable_id == module_id), None)
     if index is None:
         raise NotFound(module_id)
-    found = rows[index]
+    return index
+
+
+def _record(
+    reads: Connection,
+    writer: Callable[[], Session],
+    user_id: int,
+    course_id: str,
+    module_id: str,
+    base_url: str,
+    language: str,
+) -> _View:
+    """Read the module page and record the view; writes go through ``writer()``'s session.
+
+    ``reads`` is the session's own connection or a request's read connection: a view that
+    needs no write (the learner was here within the last minute) then never opens a session.
+    """
+    values = {"user_id": user_id, "course_id": course_id, "module_id": module_id}
+    rows, index, structure = _read_page(reads, values)
+    found, entry = rows[index], structure.entries[index]
     fingerprint = _fingerprint(rows, index)
-    structure = _structure(str(connection.engine.url), rows, fingerprint)
-    course = structure.course
     now = clock.now()
     table = ModuleProgress.__table__
     if found.progress_pk is not None and found.viewed_at is not None:
@@ -305,11 +342,12 @@ def _record(
         # Reloads and back-and-forth within a minute need no write.
         wrote = state.last_viewed_at is None or now - state.last_viewed_at >= VIEW_REFRESH
         if wrote:
-            session.execute(
+            writer().execute(
                 update(table).where(table.c.id == found.progress_pk).values(last_viewed_at=now)
             )
             state.last_viewed_at = now
         return _View(rows, index, structure, fingerprint, state, first=False, wrote=wrote)
+    session = writer()
     if found.progress_pk is None:
         session.execute(
             insert(table).values(
@@ -331,8 +369,8 @@ def _record(
     origin, library_id = outbox.origin_for(session, user_id, base_url=base_url, language=language)
     statement = xs.module_experienced(
         origin,
-        _course_content(course),
-        _module_content(found, found),
+        _course_content(structure.course),
+        xs.Content(id=entry.id, name={entry.language: entry.title}),
         clock=clock.now,
     )
     outbox.enqueue(session, statement, user_id=user_id, library_id=library_id)
@@ -347,35 +385,47 @@ def record_view(
     The first view adds an xAPI "experienced" statement; later views only refresh
     ``last_viewed_at``, at most once a minute.
     """
-    return _record(session, user_id, course_id, module_id, base_url, language).first
+    view = _record(
+        session.connection(), lambda: session, user_id, course_id, module_id, base_url, language
+    )
+    return view.first
 
 
 def view_module(
-    session: Session, user_id: int, course_id: str, module_id: str, *, base_url: str, language: str
+    reads: Connection,
+    writer: Callable[[], Session],
+    user_id: int,
+    course_id: str,
+    module_id: str,
+    *,
+    base_url: str,
+    language: str,
 ) -> ModuleView:
     """A module's page for the learner, with the view recorded (``record_view``), and their
     status in it after that.
 
-    One query of light columns (no module texts) reads the course, its modules and the
-    learner's progress; what is built from the course and its modules alone is kept per
-    process by their fingerprint, and the version's rendered body comes from
-    ``catalog.version_body``. ``wrote`` says whether the view wrote anything to commit.
+    One query of light columns (no module texts, no course fields) reads the content's
+    fingerprint and the learner's progress on ``reads``; what is built from the course and
+    its modules alone is kept per process by that fingerprint, and the version's rendered
+    body comes from ``catalog.version_body``. A write (the first view, or a refresh of the
+    last view's time) goes through ``writer()``'s session, and ``wrote`` says so: the caller
+    commits it. Most views write nothing and open no session.
     """
-    view = _record(session, user_id, course_id, module_id, base_url, language)
+    view = _record(reads, writer, user_id, course_id, module_id, base_url, language)
     rows, index, state, structure = view.rows, view.index, view.state, view.structure
-    found = rows[index]
+    found, entry = rows[index], structure.entries[index]
     page = catalog.module_page(
         structure.card,
         structure.entries,
         index,
-        catalog.version_body(session, found.version_pk, found.content_hash),
+        catalog.version_body(reads, found.version_pk, found.content_hash),
         version_number=found.number,
         updated_at=found.created_at,
         fingerprint=view.fingerprint,
     )
     status = ModuleStatus(
-        status=_status(structure.course, found, state),
-        fraction=_fraction(structure.course, found, state),
+        status=_status(structure.course, entry, state),
+        fraction=_fraction(structure.course, entry, state),
         viewed_at=state.viewed_at,
         completed_at=state.completed_at,
         quiz_passed_at=state.quiz_passed_at,

@@ -12,7 +12,7 @@ from liboppi.services import catalog, progress, search
 from liboppi.services.authz import Action, can
 
 from . import page_cache
-from .database import get_session
+from .database import get_session, read_connection
 from .forms import Form
 
 bp = Blueprint("learn", __name__)
@@ -76,14 +76,19 @@ def course(course_id: str):
 @bp.route("/courses/<course_id>/<module_id>")
 @login_required
 def module(course_id: str, module_id: str):
-    session = get_session()
     language = _language()
     user = current_user._get_current_object()
     view = progress.view_module(
-        session, user.user_id, course_id, module_id, base_url=_base_url(), language=language
+        read_connection(),
+        get_session,
+        user.user_id,
+        course_id,
+        module_id,
+        base_url=_base_url(),
+        language=language,
     )
     if view.wrote:
-        session.commit()
+        get_session().commit()
     page, status = view.page, view.status
     can_edit = can(user.principal, Action.EDIT_CONTENT)
     # Everything the page shows: who (as loaded for this request), in which language, at

@@ -10,7 +10,7 @@ from liboppi.extensions import login_manager
 from liboppi.services.accounts import SessionUser, load_session_user
 from liboppi.services.authz import Principal
 
-from .database import get_session
+from .database import read_connection
 
 
 @dataclass
@@ -43,8 +43,8 @@ class SignedInUser(UserMixin):
 
     @classmethod
     def load(cls, user_id: int) -> SignedInUser | None:
-        """The active user ``user_id`` as read now, or None."""
-        user = load_session_user(get_session(), user_id)
+        """The active user ``user_id`` as read now (outside the request's transaction), or None."""
+        user = load_session_user(read_connection(), user_id)
         return cls.from_session_user(user) if user is not None else None
 
     def has_role(self, role: str) -> bool:

@@ -4,11 +4,12 @@ learner or an editor changes must still show on the next request."""
 from __future__ import annotations
 
 import re
+from datetime import timedelta
 
 from sqlalchemy import select
 
 from liboppi import clock
-from liboppi.models import Membership, Role, User
+from liboppi.models import Membership, ModuleProgress, Role, User
 from liboppi.web import page_cache
 from tests.web_client import CSRF_RE
 
@@ -107,3 +108,30 @@ def test_an_ended_membership_takes_its_rights_away(client, logged_in, imported, 
     db_session.commit()
     html = client.get(PAGE).get_data(as_text=True)
     assert "/editor/modules/testikurssi-lainaus" not in html
+
+
+def test_a_repeat_view_opens_no_session_and_a_later_one_refreshes_the_view(
+    app, client, logged_in, imported, db_session, monkeypatch
+):
+    user = logged_in("learner")
+    assert client.get(PAGE).status_code == 200  # the first view: a row and a statement
+    sessions = app.extensions["liboppi.sessions"]
+    opened = []
+
+    def counting_sessions():
+        opened.append(True)
+        return sessions()
+
+    monkeypatch.setitem(app.extensions, "liboppi.sessions", counting_sessions)
+    assert client.get(PAGE).status_code == 200
+    assert opened == []  # user and page read outside any transaction; nothing to write
+
+    later = clock.now() + timedelta(minutes=5)
+    monkeypatch.setattr(clock, "now", lambda: later)
+    assert client.get(PAGE).status_code == 200
+    assert opened == [True]
+    row = db_session.scalar(
+        select(ModuleProgress).where(ModuleProgress.user_id == user.id).limit(1)
+    )
+    db_session.refresh(row)
+    assert row.last_viewed_at == later
