@@ -17,7 +17,7 @@ from liboppi.services.errors import Forbidden, NotFound
 
 from . import database, xapi_sender
 from .database import get_session
-from .security import add_security_headers
+from .security import SecurityHeaders
 from .sessions import RememberingSessionInterface
 
 LOCALES = ("fi", "sv", "en")
@@ -68,7 +68,7 @@ def init_web(app: Flask) -> None:
     app.register_blueprint(learn.bp)
     app.register_blueprint(editor.bp)
 
-    app.after_request(add_security_headers)
+    app.wsgi_app = SecurityHeaders(app.wsgi_app)  # type: ignore[method-assign]
 
     @app.context_processor
     def page_globals() -> dict:

@@ -28,13 +28,14 @@ from itsdangerous.encoding import base64_decode, bytes_to_int
 
 #: Stands for the CSRF token in a cached page; random per process, so no content can hold it.
 CSRF_MARKER = f"csrf-{secrets.token_hex(16)}"
+_MARKER_BYTES = CSRF_MARKER.encode()
 MAX_PAGES = 512
 MAX_TOKENS = 4096
 _EXTENSION = "liboppi.pages"
 _TOKENS = "liboppi.csrf_tokens"
 
 
-def _pages() -> dict[Hashable, str]:
+def _pages() -> dict[Hashable, bytes]:
     # One cache per app: pages depend on the app's configuration, not only on the key.
     return current_app.extensions.setdefault(_EXTENSION, {})
 
@@ -43,21 +44,22 @@ def _marker() -> str:
     return CSRF_MARKER
 
 
-def render(key: Hashable, template: str, **context: Any) -> str:
+def render(key: Hashable, template: str, **context: Any) -> str | bytes:
     """``render_template(template, **context)``, rendered once per ``key``.
 
     ``key`` must name every input of the page other than the CSRF token and flashed messages.
+    A cached page is kept and served as UTF-8 bytes, so it is not encoded again per request.
     """
     if session.get("_flashes"):
         return render_template(template, **context)
     pages = _pages()
     page = pages.get(key)
     if page is None:
-        page = render_template(template, csrf_token=_marker, **context)
+        page = render_template(template, csrf_token=_marker, **context).encode()
         if len(pages) >= MAX_PAGES:
             pages.clear()
         pages[key] = page
-    return page.replace(CSRF_MARKER, csrf_token())
+    return page.replace(_MARKER_BYTES, csrf_token().encode())
 
 
 def csrf_token() -> str:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from liboppi.web.security import CSP, SecurityHeaders
 from tests.web_client import PASSWORD, csrf_token, login, post_form
 
 
@@ -64,9 +65,10 @@ def test_rate_limit_can_use_redis(app_config, create_user):
     app.extensions["liboppi.engine"].dispose()
 
 
-@pytest.mark.parametrize("path", ["/login", "/saavutettavuus"])
+@pytest.mark.parametrize("path", ["/login", "/saavutettavuus", "/no-such-page", "/static/no.css"])
 def test_security_headers_are_set(client, path):
     response = client.get(path)
+    assert len(response.headers.getlist("X-Frame-Options")) == 1
     csp = response.headers["Content-Security-Policy"]
     assert "default-src 'self'" in csp
     assert "frame-ancestors 'none'" in csp
@@ -127,3 +129,20 @@ def test_inline_scripts_and_styles_are_absent(client):
 
 def test_csrf_token_is_in_every_post_form(client):
     assert csrf_token(client, "/login")
+
+
+def test_a_response_keeps_a_security_header_it_sets_itself():
+    def wsgi_app(environ, start_response):
+        start_response(
+            "200 OK", [("Content-Type", "text/plain"), ("x-frame-options", "SAMEORIGIN")]
+        )
+        return [b"ok"]
+
+    sent = []
+    body = SecurityHeaders(wsgi_app)(
+        {}, lambda status, headers, exc_info=None: sent.append(headers)
+    )
+    assert list(body) == [b"ok"]
+    headers = dict(sent[0])
+    assert headers["x-frame-options"] == "SAMEORIGIN" and "X-Frame-Options" not in headers
+    assert headers["Content-Security-Policy"] == CSP
