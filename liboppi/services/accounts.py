@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import secrets
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -153,7 +155,8 @@ class SessionUser:
     principal: Principal
 
 
-def _session_user_query():
+def session_user_query():
+    """The active user ``:user_id`` with their current memberships, a row per membership."""
     users, memberships = User.__table__, Membership.__table__
     return (
         select(
@@ -178,7 +181,7 @@ def _session_user_query():
 
 
 #: One statement per signed-in request: the active user and their current memberships.
-_SESSION_USER = DriverStatement(_session_user_query())
+_SESSION_USER = DriverStatement(session_user_query())
 
 
 def load_session_user(connection: Connection, user_id: int) -> SessionUser | None:
@@ -188,7 +191,11 @@ def load_session_user(connection: Connection, user_id: int) -> SessionUser | Non
     an ended membership takes effect on the user's next request. ``connection`` may be a
     session's connection or a request's read connection (``liboppi.web.database``).
     """
-    rows = _SESSION_USER.rows(connection, {"user_id": user_id})
+    return session_user(user_id, _SESSION_USER.rows(connection, {"user_id": user_id}))
+
+
+def session_user(user_id: int, rows: Sequence[Any]) -> SessionUser | None:
+    """The user read as ``session_user_query``'s ``rows`` (none: no such active user)."""
     if not rows:
         return None
     first = rows[0]

@@ -14,15 +14,37 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, Text, and_, bindparam, case, cast, insert, select, update
+from sqlalchemy import (
+    Connection,
+    Integer,
+    Text,
+    and_,
+    bindparam,
+    case,
+    cast,
+    insert,
+    literal_column,
+    null,
+    select,
+    type_coerce,
+    union_all,
+    update,
+)
 from sqlalchemy.orm import Session
 
 from liboppi import clock
 from liboppi.database import DriverStatement
-from liboppi.models import Course, CourseProgress, Module, ModuleProgress, ModuleVersion
+from liboppi.models import (
+    Course,
+    CourseProgress,
+    Membership,
+    Module,
+    ModuleProgress,
+    ModuleVersion,
+)
 from liboppi.xapi import statements as xs
 
-from . import catalog, outbox
+from . import accounts, catalog, outbox
 from .errors import NotFound
 
 NOT_STARTED = "not_started"
@@ -230,6 +252,73 @@ _MODULE_PAGE = DriverStatement(_module_page_query(full=False))
 _MODULE_PAGE_FULL = DriverStatement(_module_page_query(full=True))
 
 
+def _signed_in_page_query():
+    """The signed-in user's rows and the module page's light rows, in one statement.
+
+    ``part`` 0: ``accounts.session_user_query``'s rows (none when the user is not active);
+    ``part`` 1: the light page query's rows, in module order. Each part has the other's
+    columns as NULLs of the same types, so the rows of both come back as one row type and
+    each part's readers find the columns they know by name. One statement instead of two
+    is one round trip to a PostgreSQL server instead of two, on every module page.
+    """
+    user, page = accounts.session_user_query(), _module_page_query(full=False)
+    module, membership = Module.__table__, Membership.__table__
+    user_columns = list(user.selected_columns)
+    page_columns = list(page.selected_columns)
+
+    def nulls(columns):
+        return [type_coerce(null(), c.type).label(c.key) for c in columns]
+
+    users = user.with_only_columns(
+        literal_column("0").label("part"),
+        *user_columns,
+        *nulls(page_columns),
+        type_coerce(null(), Integer).label("position"),
+        membership.c.id.label("sort_key"),
+        maintain_column_froms=True,
+    ).order_by(None)
+    pages = page.with_only_columns(
+        literal_column("1"),
+        *nulls(user_columns),
+        *page_columns,
+        module.c.position,
+        module.c.id,
+        maintain_column_froms=True,
+    ).order_by(None)
+    return union_all(users, pages).order_by(
+        literal_column("part"), literal_column("position"), literal_column("sort_key")
+    )
+
+
+_SIGNED_IN_PAGE = DriverStatement(_signed_in_page_query())
+
+
+@dataclass(frozen=True)
+class PageRead:
+    """A module page's light rows, read for ``user_id`` with their user (see below)."""
+
+    user_id: int
+    course_id: str
+    module_id: str
+    rows: Sequence[Any]
+
+
+def signed_in_module_page(
+    reads: Connection, user_id: int, course_id: str, module_id: str
+) -> tuple[accounts.SessionUser | None, PageRead]:
+    """The active user ``user_id`` (as ``accounts.load_session_user``) and the page's rows.
+
+    For a request to a module page: the user check every request makes and the page's
+    own first query share one statement. The rows are only data until the user is found
+    active; pass them to ``view_module`` as ``read``.
+    """
+    values = {"user_id": user_id, "course_id": course_id, "module_id": module_id}
+    rows = _SIGNED_IN_PAGE.rows(reads, values)
+    user = accounts.session_user(user_id, [r for r in rows if r.part == 0])
+    page = PageRead(user_id, course_id, module_id, [r for r in rows if r.part == 1])
+    return user, page
+
+
 @dataclass(frozen=True)
 class _Structure:
     """A course's fields and its module list as the module page shows them (no learner)."""
@@ -290,15 +379,25 @@ class _View:
     wrote: bool
 
 
-def _read_page(reads: Connection, values: dict[str, Any]) -> tuple[Sequence[Any], int, _Structure]:
+def _read_page(
+    reads: Connection, values: dict[str, Any], read: PageRead | None
+) -> tuple[Sequence[Any], int, _Structure]:
     """The module's rows, its index among them and the course's structure.
 
-    The light query names the content by its fingerprint; only when no structure is cached
-    under it is the full query run, and its own rows (read a moment later, maybe after an
-    import) are then the ones used, so rows, index and structure always agree.
+    The light query (or ``read``, its rows read with the user) names the content by its
+    fingerprint; only when no structure is cached under it is the full query run, and its
+    own rows (read a moment later, maybe after an import) are then the ones used, so rows,
+    index and structure always agree.
     """
     database = reads.engine.url  # hashable; rendering it as text would cost more than the lookup
-    rows = _MODULE_PAGE.rows(reads, values)
+    if read is not None and (read.user_id, read.course_id, read.module_id) == (
+        values["user_id"],
+        values["course_id"],
+        values["module_id"],
+    ):
+        rows = read.rows
+    else:
+        rows = _MODULE_PAGE.rows(reads, values)
     index = _index(rows, values["module_id"])
     structure = _structures.get((database, _fingerprint(rows, index)))
     if structure is None:
@@ -323,6 +422,7 @@ def _record(
     module_id: str,
     base_url: str,
     language: str,
+    read: PageRead | None = None,
 ) -> _View:
     """Read the module page and record the view; writes go through ``writer()``'s session.
 
@@ -330,7 +430,7 @@ def _record(
     needs no write (the learner was here within the last minute) then never opens a session.
     """
     values = {"user_id": user_id, "course_id": course_id, "module_id": module_id}
-    rows, index, structure = _read_page(reads, values)
+    rows, index, structure = _read_page(reads, values, read)
     found, entry = rows[index], structure.entries[index]
     fingerprint = _fingerprint(rows, index)
     now = clock.now()
@@ -400,6 +500,7 @@ def view_module(
     *,
     base_url: str,
     language: str,
+    read: PageRead | None = None,
 ) -> ModuleView:
     """A module's page for the learner, with the view recorded (``record_view``), and their
     status in it after that.
@@ -409,9 +510,10 @@ def view_module(
     its modules alone is kept per process by that fingerprint, and the version's rendered
     body comes from ``catalog.version_body``. A write (the first view, or a refresh of the
     last view's time) goes through ``writer()``'s session, and ``wrote`` says so: the caller
-    commits it. Most views write nothing and open no session.
+    commits it. Most views write nothing and open no session. ``read``: the page's rows
+    as ``signed_in_module_page`` read them with the user, used when they are for this view.
     """
-    view = _record(reads, writer, user_id, course_id, module_id, base_url, language)
+    view = _record(reads, writer, user_id, course_id, module_id, base_url, language, read)
     rows, index, state, structure = view.rows, view.index, view.state, view.structure
     found, entry = rows[index], structure.entries[index]
     page = catalog.module_page(

@@ -2,7 +2,17 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    g,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
@@ -86,6 +96,7 @@ def module(course_id: str, module_id: str):
         module_id,
         base_url=_base_url(),
         language=language,
+        read=g.pop("module_page_read", None),  # read with the user (``login.SignedInUser``)
     )
     if view.wrote:
         get_session().commit()

@@ -10,6 +10,7 @@ from sqlalchemy import select
 
 from liboppi import clock
 from liboppi.models import Membership, ModuleProgress, Role, User
+from liboppi.services import accounts, progress
 from liboppi.web import page_cache
 from tests.web_client import CSRF_RE
 
@@ -135,3 +136,43 @@ def test_a_repeat_view_opens_no_session_and_a_later_one_refreshes_the_view(
     )
     db_session.refresh(row)
     assert row.last_viewed_at == later
+
+
+def test_the_user_and_the_page_are_read_in_one_statement(
+    app, client, logged_in, imported, db_session, monkeypatch
+):
+    user = logged_in("editor")
+    assert client.get(PAGE).status_code == 200
+    connection = db_session.connection()
+    signed_in, read = progress.signed_in_module_page(
+        connection, user.id, "testikurssi", "testikurssi-lainaus"
+    )
+    # The same user and rows as the two statements it stands for.
+    assert signed_in == accounts.load_session_user(connection, user.id)
+    values = {"user_id": user.id, "course_id": "testikurssi", "module_id": "testikurssi-lainaus"}
+    alone = progress._MODULE_PAGE.rows(connection, values)
+    fields = alone[0]._fields
+    assert [tuple(getattr(r, f) for f in fields) for r in read.rows] == [tuple(r) for r in alone]
+    db_session.rollback()
+
+    statements = []
+    for name in ("_MODULE_PAGE", "_SIGNED_IN_PAGE"):
+        statement = getattr(progress, name)
+        counted = _Counted(statement, name, statements)
+        monkeypatch.setattr(progress, name, counted)
+    assert client.get(PAGE).status_code == 200
+    assert statements == ["_SIGNED_IN_PAGE"]
+
+    db_session.get(User, user.id).is_active = False
+    db_session.commit()
+    response = client.get(PAGE)
+    assert response.status_code == 302 and "/login" in response.headers["Location"]
+
+
+class _Counted:
+    def __init__(self, statement, name, calls):
+        self.statement, self.name, self.calls = statement, name, calls
+
+    def rows(self, connection, values):
+        self.calls.append(self.name)
+        return self.statement.rows(connection, values)
