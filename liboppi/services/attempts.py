@@ -1016,7 +1016,11 @@ def save_answers(
     written = 0
     for number, change in enumerate(changes):
         question_id = change.question.id
-        answer = upsert_answer(
+        plan = planned[number] if planned else None
+        record = None
+        if plan is not None and recording is not None:
+            record = Recorded(plan[0], attempt.user_id, recording.library_id)
+        answer, is_recorded = write_answer(
             session,
             loaded,
             change.question,
@@ -1026,6 +1030,7 @@ def save_answers(
             result=change.result if change.is_final else None,
             is_final=change.is_final,
             canonical=change.canonical,
+            record=record,
         )
         if answer is None:
             # Another request made the answer final (or submitted the attempt) after this
@@ -1036,8 +1041,7 @@ def save_answers(
             continue
         written += 1
         saved.append(question_id)
-        plan = planned[number] if planned else None
-        if plan is None or recording is None:
+        if plan is None or recording is None or is_recorded:
             continue
         statement, seconds = plan
         if answer.seconds_spent != seconds:
@@ -1124,6 +1128,15 @@ def _insert_answer(insert: Any) -> Any:
 _INSERT_ANSWER = {True: _insert_answer(pg_insert), False: _insert_answer(sqlite_insert)}
 
 
+@dataclass(frozen=True, slots=True)
+class Recorded:
+    """The statement of an answer about to be written, for ``write_answer`` to store with it."""
+
+    statement: xs.Statement
+    user_id: int
+    library_id: int | None
+
+
 def upsert_answer(
     session: Session,
     loaded: Loaded,
@@ -1146,6 +1159,49 @@ def upsert_answer(
     the answer as saved (also put in ``loaded.answers``).
     ``canonical`` is the normalised response when the caller has it already.
     """
+    answer, _ = write_answer(
+        session,
+        loaded,
+        question,
+        response,
+        now=now,
+        is_valid=is_valid,
+        result=result,
+        is_final=is_final,
+        canonical=canonical,
+    )
+    return answer
+
+
+#: On PostgreSQL, a changed answer and its statement's outbox row in one SQL statement.
+_UPDATE_ANSWER_RECORDED = outbox.GatedEnqueue(
+    _UPDATE_ANSWER.statement.returning(_ANSWERS_TABLE.c.id)
+)
+
+
+def write_answer(
+    session: Session,
+    loaded: Loaded,
+    question: Question,
+    response: Any,
+    *,
+    now: datetime,
+    is_valid: bool,
+    result: Result | None,
+    is_final: bool,
+    canonical: Any = ...,
+    record: Recorded | None = None,
+) -> tuple[SavedAnswer | None, bool]:
+    """Do what ``upsert_answer`` does; also tell whether ``record`` was stored with the write.
+
+    ``record`` is the answer's statement, for when it does not depend on the write: a save of
+    an answer already there keeps its ``seconds_spent``. On PostgreSQL that UPDATE and the
+    statement's outbox row are then one SQL statement (``outbox.GatedEnqueue``), a round trip
+    fewer, unless the save makes the answer final. When that stored nothing, the UPDATE runs
+    again on its own (it sets the same values and leaves the answer open, so a second run
+    finds what the first did) to tell a final answer from a statement whose cached origin
+    was stale, and the caller stores the statement as usual.
+    """
     attempt = loaded.attempt
     existing = loaded.answers.get(question.id)
     if canonical is ...:
@@ -1163,18 +1219,32 @@ def upsert_answer(
         "is_correct": result.is_correct if result is not None else None,
     }
     connection = session.connection()
+    is_recorded = False
     if existing is not None:
-        if _UPDATE_ANSWER.rowcount(connection, {"answer_id": existing.id, **values}) != 1:
-            return None
+        parameters = {"answer_id": existing.id, **values}
+        # Not a write that makes the answer final: run again, it would find the row final
+        # (by its own doing) and report the answer as locked.
+        if record is not None and not is_final and connection.dialect.name == "postgresql":
+            is_recorded = _UPDATE_ANSWER_RECORDED.enqueue(
+                session,
+                record.statement,
+                user_id=record.user_id,
+                library_id=record.library_id,
+                write_values=parameters,
+            )
+        if not is_recorded and _UPDATE_ANSWER.rowcount(connection, parameters) != 1:
+            return None, False
         _update_held(session, existing.id, values)
-        answer = replace(
-            existing,
+        answer = SavedAnswer(
+            id=existing.id,
+            question_id=existing.question_id,
             response=response,
             is_valid=is_valid,
             saved_at=now,
-            is_final=is_final,
+            seconds_spent=existing.seconds_spent,
             score=values["score"],
             is_correct=values["is_correct"],
+            is_final=is_final,
         )
     else:
         previous = max(
@@ -1189,11 +1259,11 @@ def upsert_answer(
         statement = _INSERT_ANSWER[connection.dialect.name == "postgresql"]
         row = connection.execute(statement, insert_values).one_or_none()
         if row is None:
-            return None
+            return None, False
         answer = SavedAnswer(*row)
         _update_held(session, answer.id, {name: getattr(answer, name) for name in _ANSWER_FIELDS})
     loaded.answers[question.id] = answer
-    return answer
+    return answer, is_recorded
 
 
 def _update_held(session: Session, answer_id: int, values: Mapping[str, Any]) -> None:
@@ -1236,16 +1306,10 @@ def answered_statement(
     score = None
     if result.score is not None:
         score = xs.Score(raw=result.score * question.points, max=question.points)
-    language = recording.about.language
     return xs.question_answered(
         recording.origin,
         recording.about.quiz,
-        xs.Question(
-            id=question.id,
-            name={language: question.id},
-            description={language: question.prompt},
-            interaction=interaction_fields(question_type.xapi_interaction(question, lang=language)),
-        ),
+        xapi_question(loaded, question, recording.about.language),
         question_type.xapi_response(question, canonical),
         registration=loaded.attempt.registration,
         success=result.is_correct if result.score is not None else None,
@@ -1254,6 +1318,31 @@ def answered_statement(
         course=recording.about.course,
         clock=clock.now,
     )
+
+
+#: Questions as xAPI activities, by their quiz version's content hash, quiz id, question id
+#: and language: a version's content never changes, so neither does what is built from it.
+#: (``Question`` objects hold dicts and cannot be keys; the content hash also keeps two
+#: databases in one process, as in tests, from sharing entries.)
+_xapi_questions: dict[tuple[str, str, str, str], xs.Question] = {}
+
+
+def xapi_question(loaded: Loaded, question: Question, language: str) -> xs.Question:
+    """Return a question of the attempt's quiz version as an xAPI activity, built once."""
+    key = (loaded.version.content_hash, loaded.quiz.stable_id, question.id, language)
+    found = _xapi_questions.get(key)
+    if found is None:
+        interaction = get_question_type(question.type).xapi_interaction(question, lang=language)
+        found = xs.Question(
+            id=question.id,
+            name={language: question.id},
+            description={language: question.prompt},
+            interaction=interaction_fields(interaction),
+        )
+        if len(_xapi_questions) >= 4096:
+            _xapi_questions.clear()
+        _xapi_questions[key] = found
+    return found
 
 
 # -- Submitting and grading -------------------------------------------------------------------

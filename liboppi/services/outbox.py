@@ -8,9 +8,10 @@ at all. Nothing here talks to the LRS; the sender (``flask xapi worker``/``flush
 from __future__ import annotations
 
 import weakref
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from sqlalchemy import Engine, bindparam, event, func, insert, literal_column, select, update
 from sqlalchemy.orm import Session
@@ -259,8 +260,19 @@ def _insert(
     basis: _Basis | None,
 ) -> bool:
     """Insert the outbox row; with a ``basis``, only if it still holds (return whether it did)."""
+    values = _row_values(statement, user_id, library_id, basis)
+    if basis is None:
+        session.connection().execute(_INSERT, values)
+        return True
+    return _CHECKED_INSERT.rowcount(session.connection(), values) == 1
+
+
+def _row_values(
+    statement: xs.Statement, user_id: int | None, library_id: int | None, basis: _Basis | None
+) -> dict[str, object]:
+    """The outbox row's values, and with a ``basis`` the values its checks compare."""
     now = clock.now()
-    values = {
+    values: dict[str, object] = {
         "statement_id": statement.id,
         "payload": xs.serialise(statement),
         "verb": statement.data["verb"]["id"],
@@ -271,19 +283,62 @@ def _insert(
         "created_at": now,
         "next_attempt_at": now,
     }
-    if basis is None:
-        session.connection().execute(_INSERT, values)
-        return True
-    naming = basis.naming
-    values.update(
-        public_id=basis.public_id,
-        code=naming.code,
-        name_fi=naming.name_fi,
-        name_sv=naming.name_sv,
-        municipality=naming.municipality,
-        region=naming.region,
-    )
-    return _CHECKED_INSERT.rowcount(session.connection(), values) == 1
+    if basis is not None:
+        naming = basis.naming
+        values.update(
+            public_id=basis.public_id,
+            code=naming.code,
+            name_fi=naming.name_fi,
+            name_sv=naming.name_sv,
+            municipality=naming.municipality,
+            region=naming.region,
+        )
+    return values
+
+
+class GatedEnqueue:
+    """An event's write and its statement's outbox row in one SQL statement (PostgreSQL).
+
+    On PostgreSQL every statement is a round trip to a server that shares the machine's cores,
+    so an event written by one statement and its outbox row by another cost two. Here the
+    event's write, an ``UPDATE ... RETURNING`` given once at import time, runs as a
+    data-modifying CTE of the outbox ``INSERT``, which inserts its row only when the write
+    returned one (and, for a statement built from a cached origin, only when the origin's
+    checks hold, as in ``enqueue``). SQLite runs no data-modifying CTE: use ``enqueue`` there.
+    """
+
+    def __init__(self, write: Any) -> None:
+        gate = write.cte("gated_write")
+        written = select(literal_column("1")).select_from(gate).exists()
+        self._plain = DriverStatement(_insert_where(written).add_cte(gate))
+        self._checked = DriverStatement(_insert_where(written, *_ORIGIN_CHECKS).add_cte(gate))
+        # The write's values and the row's are passed together: no name may mean both.
+        clash = set(write.compile().params) & {*_COLUMNS, *_CHECKED_VALUES}
+        if clash:
+            raise ValueError(f"the write's parameters clash with the outbox row's: {clash}")
+
+    def enqueue(
+        self,
+        session: Session,
+        statement: xs.Statement,
+        *,
+        user_id: int | None,
+        library_id: int | None,
+        write_values: Mapping[str, Any],
+    ) -> bool:
+        """Run the write with ``write_values`` and, if it wrote a row, insert ``statement``.
+
+        True when both happened. False when nothing was inserted: either the write changed no
+        row, or the statement's cached origin no longer holds, and then the write *was* made.
+        The caller tells the two apart by running the write again on its own, so the write
+        must be one that a second run repeats exactly (the same values, and a condition that
+        what it set does not falsify) and, when that changes a row, stores the statement with
+        ``enqueue``, which rebuilds it for the user's origin as it is now.
+        """
+        basis = _unverified_basis(session, statement, user_id, library_id)
+        values = {**write_values, **_row_values(statement, user_id, library_id, basis)}
+        gated = self._plain if basis is None else self._checked
+        return gated.rowcount(session.connection(), values) == 1
 
 
 # The statements are built once with bound parameters: building a select or insert costs
@@ -324,33 +379,44 @@ _COLUMNS = (
     "created_at",
     "next_attempt_at",
 )
-#: The row, only where the cached basis still holds: the user's public id, their home library
-#: and that library's naming are what the database says now. The driver's row count tells
-#: whether it did (SQLAlchemy's own result reported -1 for this ``INSERT ... SELECT`` with
-#: psycopg; the driver's count is the server's command tag).
-_CHECKED_INSERT = DriverStatement(
-    insert(_OUTBOX).from_select(
+#: The values ``enqueue`` checks a cached origin by, beside the row's user and library ids.
+_CHECKED_VALUES = ("public_id", "code", "name_fi", "name_sv", "municipality", "region")
+#: Where the cached basis still holds: the user's public id, their home library and that
+#: library's naming are what the database says now.
+_ORIGIN_CHECKS = (
+    select(User.id)
+    .where(User.id == bindparam("user_id"), User.public_id == bindparam("public_id"))
+    .exists(),
+    _HOME_LIBRARY.scalar_subquery() == bindparam("library_id"),
+    select(Library.id)
+    .join(Municipality, Library.municipality_id == Municipality.id)
+    .join(Region, Municipality.region_id == Region.id)
+    .where(
+        Library.id == bindparam("library_id"),
+        Library.code == bindparam("code"),
+        Library.name_fi == bindparam("name_fi"),
+        Library.name_sv.is_not_distinct_from(bindparam("name_sv")),
+        Municipality.code == bindparam("municipality"),
+        Region.code == bindparam("region"),
+    )
+    .exists(),
+)
+
+
+def _insert_where(*conditions: Any) -> Any:
+    """``INSERT INTO outbox_statements ... SELECT <the row's values> WHERE <conditions>``."""
+    return insert(_OUTBOX).from_select(
         list(_COLUMNS),
         select(*(bindparam(name, type_=_OUTBOX.c[name].type) for name in _COLUMNS)).where(
-            select(User.id)
-            .where(User.id == bindparam("user_id"), User.public_id == bindparam("public_id"))
-            .exists(),
-            _HOME_LIBRARY.scalar_subquery() == bindparam("library_id"),
-            select(Library.id)
-            .join(Municipality, Library.municipality_id == Municipality.id)
-            .join(Region, Municipality.region_id == Region.id)
-            .where(
-                Library.id == bindparam("library_id"),
-                Library.code == bindparam("code"),
-                Library.name_fi == bindparam("name_fi"),
-                Library.name_sv.is_not_distinct_from(bindparam("name_sv")),
-                Municipality.code == bindparam("municipality"),
-                Region.code == bindparam("region"),
-            )
-            .exists(),
+            *conditions
         ),
     )
-)
+
+
+#: The row, only where the cached basis still holds. The driver's row count tells whether it
+#: did (SQLAlchemy's own result reported -1 for this ``INSERT ... SELECT`` with psycopg; the
+#: driver's count is the server's command tag).
+_CHECKED_INSERT = DriverStatement(_insert_where(*_ORIGIN_CHECKS))
 
 
 # -- Reading the outbox: status, export, retrying parked statements ----------------------------
