@@ -32,7 +32,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func, insert, select, update
 from sqlalchemy.orm import Session, joinedload
 
 from liboppi import clock
@@ -473,7 +473,7 @@ def scan_for_import(session: Session, root: Path, *, site_host: str | None) -> T
         processor.close()
 
 
-def _build_version(
+def _version_values(
     module: Module,
     course: Course,
     raw_text: str,
@@ -486,11 +486,13 @@ def _build_version(
     parsed: ParsedModule | None,
     prepared: PreparedBody | None = None,
     facts: ModuleFacts | None = None,
-) -> tuple[ModuleVersion, str | None]:
-    """A new (unsaved) version of ``module`` from its full file text, rendered; and its stems.
+) -> tuple[dict[str, Any], str | None]:
+    """The columns of a new version of ``module`` from its full file text, rendered; its stems.
 
     ``prepared`` is the body already rendered by the scan, used when it was rendered for
     exactly this path, course, language, site and links; otherwise the body is rendered here.
+    Plain values, not a ModuleVersion: the import inserts them in bulk, and building an
+    ORM object only to read its attributes back took it a tenth of a second per 1,000.
     """
     path = module_path(course, module.file_name)
     if parsed is None:
@@ -517,27 +519,26 @@ def _build_version(
     stored_facts = None
     if facts is not None and facts.path == path and facts.content_hash == content_hash:
         stored_facts = facts.to_json()
-    # Not attached to ``module`` here: the bulk import only reads the values from it.
-    version = ModuleVersion(
-        number=number,
-        content_hash=content_hash,
-        raw_text=raw_text,
-        title=parsed.meta.title,
-        estimated_minutes=parsed.meta.estimated_minutes,
-        objectives=list(parsed.meta.objectives),
-        tags=list(parsed.meta.tags),
-        quiz_id=parsed.meta.quiz,
-        language=language,
-        html=rendered.html,
-        toc=[{"level": e.level, "id": e.id, "text": e.text} for e in rendered.toc],
-        plain_text=rendered.plain_text,
-        word_count=rendered.word_count,
-        source_facts=stored_facts,
-        author_id=author_id,
-        message=message[:500],
-        created_at=clock.now(),
-    )
-    return version, stems
+    values = {
+        "number": number,
+        "content_hash": content_hash,
+        "raw_text": raw_text,
+        "title": parsed.meta.title,
+        "estimated_minutes": parsed.meta.estimated_minutes,
+        "objectives": list(parsed.meta.objectives),
+        "tags": list(parsed.meta.tags),
+        "quiz_id": parsed.meta.quiz,
+        "language": language,
+        "html": rendered.html,
+        "toc": [{"level": e.level, "id": e.id, "text": e.text} for e in rendered.toc],
+        "plain_text": rendered.plain_text,
+        "word_count": rendered.word_count,
+        "source_facts": stored_facts,
+        "author_id": author_id,
+        "message": message[:500],
+        "created_at": clock.now(),
+    }
+    return values, stems
 
 
 def add_version(
@@ -566,7 +567,7 @@ def add_version(
             .limit(1)
         )
         previous = max(previous, highest or 0)
-    version, _ = _build_version(
+    values, _ = _version_values(
         module,
         course,
         raw_text,
@@ -577,6 +578,7 @@ def add_version(
         message=message,
         parsed=parsed,
     )
+    version = ModuleVersion(**values)
     version.module = module
     search.set_search_vector(session, version)
     session.add(version)
@@ -616,7 +618,7 @@ def _add_import_versions(
     vectors: list[search.BinaryVector | None] = []
     index_rows: list[search.IndexRow] = []
     for module, course, source in pending:
-        version, stems = _build_version(
+        row, stems = _version_values(
             module,
             course,
             source.raw_text,
@@ -629,13 +631,12 @@ def _add_import_versions(
             prepared=source.prepared,
             facts=source.facts,
         )
-        # The version object only carries the values; it is not added to the session.
-        row = {column: getattr(version, column) for column in _VERSION_COLUMNS}
         row["module_id"] = module.id
         values.append(row)
+        title, plain_text = row["title"], row["plain_text"]
         computed = source.prepared.vector if source.prepared is not None else None
-        vectors.append(search.computed_vector(computed, version.title, version.plain_text))
-        index_rows.append(search.IndexRow(module.id, version.title, version.plain_text, stems))
+        vectors.append(search.computed_vector(computed, title, plain_text))
+        index_rows.append(search.IndexRow(module.id, title, plain_text, stems))
     # A plain executemany: RETURNING in parameter order would send one row per statement
     # on SQLite. (module, number) is unique, so the new ids are read back by it.
     search.insert_versions(session, values, vectors)
@@ -662,27 +663,6 @@ def _add_import_versions(
     for module, _, _ in pending:
         session.expire(module, ["current_version", "current_version_id", "updated_at"])
     return index_rows
-
-
-_VERSION_COLUMNS = (
-    "number",
-    "content_hash",
-    "raw_text",
-    "title",
-    "estimated_minutes",
-    "objectives",
-    "tags",
-    "quiz_id",
-    "language",
-    "html",
-    "toc",
-    "plain_text",
-    "word_count",
-    "source_facts",
-    "author_id",
-    "message",
-    "created_at",
-)
 
 
 def previous_ids(session: Session) -> dict[str, str]:
@@ -877,6 +857,45 @@ def _import_module(
     return module, is_new_text
 
 
+def _new_module_row(course: Course, source: ModuleSource) -> dict[str, Any]:
+    """The columns of a module new to the database, listed by a course that is not stale."""
+    now = clock.now()
+    return {
+        "stable_id": source.meta.id,
+        "course_id": course.id,
+        "position": source.position,
+        "file_name": Path(source.path).name,
+        "is_archived": False,
+        "imported_hash": source.content_hash,
+        "created_at": now,
+        "updated_at": now,
+    }
+
+
+def _insert_new_modules(session: Session, rows: list[dict[str, Any]]) -> dict[str, Module]:
+    """Insert new modules in one statement; return them (loaded back) by stable id.
+
+    One executemany instead of an object per module flushed by the unit of work, which on
+    SQLite sent a statement per module (to read each new id back) and was most of the
+    Python in an import's serial tail. The modules are then loaded by their unique stable
+    ids, as the rest of the import works on them.
+    """
+    if not rows:
+        return {}
+    session.flush()  # the courses the rows refer to
+    session.execute(insert(Module.__table__), rows)
+    stable_ids = [row["stable_id"] for row in rows]
+    created: dict[str, Module] = {}
+    for start in range(0, len(stable_ids), 500):
+        created.update(
+            (module.stable_id, module)
+            for module in session.scalars(
+                select(Module).where(Module.stable_id.in_(stable_ids[start : start + 500]))
+            )
+        )
+    return created
+
+
 def import_tree(
     session: Session,
     tree: ContentTree,
@@ -918,8 +937,10 @@ def import_tree(
     seen_modules: set[str] = set()
     seen_courses: set[str] = set()
     stale_courses: set[int] = set()
-    touched: list[Module] = []
-    pending: list[tuple[Module, Course, ModuleSource]] = []
+    # Each listed module in tree order: its course and file, and the module (None for a new
+    # one, inserted below), whether it needs a version and whether its index row changes.
+    listed: list[tuple[Course, ModuleSource, Module | None, bool, bool]] = []
+    new_rows: list[dict[str, Any]] = []
     for position, source in enumerate(tree.courses, start=1):
         course, is_stale = _apply_course(session, source, position)
         seen_courses.add(course.stable_id)
@@ -929,22 +950,34 @@ def import_tree(
         for module_source in source.modules:
             seen_modules.add(module_source.meta.id)
             before = modules.get(module_source.meta.id)
-            archived_before = before.is_archived if before is not None else None
-            module, needs_version = _import_module(
-                session,
-                course,
-                module_source,
-                before,
-                course_is_stale=is_stale,
-                summary=summary,
-            )
-            modules[module.stable_id] = module
-            if needs_version:
-                pending.append((module, course, module_source))
-            if needs_version or module.is_archived != archived_before:
-                touched.append(module)
+            if before is None and not is_stale:
+                new_rows.append(_new_module_row(course, module_source))
+                summary.added += 1
+                listed.append((course, module_source, None, True, True))
+            else:
+                archived_before = before.is_archived if before is not None else None
+                module, needs_version = _import_module(
+                    session,
+                    course,
+                    module_source,
+                    before,
+                    course_is_stale=is_stale,
+                    summary=summary,
+                )
+                modules[module.stable_id] = module
+                touches = needs_version or module.is_archived != archived_before
+                listed.append((course, module_source, module, needs_version, touches))
             if progress is not None:
                 progress()
+    created = _insert_new_modules(session, new_rows)
+    touched: list[Module] = []
+    pending: list[tuple[Module, Course, ModuleSource]] = []
+    for course, module_source, found, needs_version, touches in listed:
+        module = found if found is not None else created[module_source.meta.id]
+        if needs_version:
+            pending.append((module, course, module_source))
+        if touches:
+            touched.append(module)
 
     for module in modules.values():
         if (

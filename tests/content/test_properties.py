@@ -13,7 +13,7 @@ from liboppi.content.frontmatter import MODULE_KEYS
 from liboppi.content.lint import check_text, check_tree
 from liboppi.content.loader import COURSE_KEYS, load_tree
 from liboppi.content.problems import ContentError, Problem
-from liboppi.content.render import render_markdown
+from liboppi.content.render import markdown_parser, parse_body, render_markdown
 
 PATH = "courses/p/01-a.md"
 
@@ -89,6 +89,21 @@ def test_render_never_raises(body: str, base: str | None) -> None:
     assert isinstance(rendered.html, str)
     assert "<script" not in rendered.html.lower()
     assert rendered.word_count >= 0
+
+
+@given(body=markdown_body)
+@settings(deadline=None)
+def test_a_body_is_parsed_as_the_full_parser_parses_it(body: str) -> None:
+    # parse_body leaves out the footnote rules where no footnote can start.
+    env: dict[str, object] = {}
+    tokens = markdown_parser().parse(body, env)
+    parsed = parse_body(body)
+
+    def footnotes(env: dict) -> object:
+        return env.get("footnotes", {}).get("list") or {}
+
+    assert parsed.tokens == tokens
+    assert footnotes(parsed.env) == footnotes(env)
 
 
 def _load_and_check(files: dict[str, str | bytes]) -> None:

@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from liboppi.content import render
 from liboppi.content.render import (
     TocEntry,
+    count_words,
     markdown_parser,
     render_markdown,
     slugify,
@@ -227,3 +232,20 @@ def test_word_count_joins_hyphens_and_apostrophes_between_letters_only() -> None
 
     # E-kirja, ja, O’Reillyn, kirja, lainaa, palauta, 2-3, kertaa, x
     assert rendered.word_count == 9
+
+
+# Letters whose lower case depends on their neighbours (final sigma) or grows (İ), the
+# word joiners, and white space of several kinds, including the kinds str.split() knows.
+_WORDS_ALPHABET = "aäÖΣσİ9_-’'. ,\t\n\r\x1c\x85\xa0\u2028\u3000"
+
+
+@given(st.text(alphabet=st.sampled_from(_WORDS_ALPHABET), max_size=80) | st.text(max_size=80))
+def test_words_are_counted_and_stemmed_as_over_the_whole_text(text: str) -> None:
+    # count_words and stem_finnish work chunk by chunk; the result must be that of the
+    # patterns run over the whole text at once.
+    word = re.compile(r"[^\W_]++(?:['’-][^\W_]++)*+")
+    tokens = re.findall(r"[^\W_]+", text.lower())
+    stemmer = render._finnish_stemmer()
+
+    assert count_words(text) == len(word.findall(text))
+    assert stem_finnish(text) == " ".join(stemmer.stemWords(tokens))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import math
 import re
 
@@ -9,6 +10,7 @@ from sqlalchemy import func, select
 
 from liboppi import PROJECT_ROOT
 from liboppi.models import Course, Module, ModuleVersion
+from liboppi.services import content_import
 
 from .conftest import MODULE_1, MODULE_2, QUIZ, write_files
 
@@ -156,6 +158,28 @@ def test_import_prints_a_summary_line_and_is_idempotent(runner, repo, db_session
     assert "added 0, changed 1, unchanged 3, archived 0" in second.output
     third = runner.invoke(args=["content", "import", str(repo)])
     assert "added 0, changed 0, unchanged 4, archived 0" in third.output
+
+
+def test_import_pauses_the_garbage_collector_and_restarts_it_even_after_errors(
+    runner, repo, monkeypatch
+):
+    seen: list[bool] = []
+    real = content_import.import_tree
+    monkeypatch.setattr(
+        content_import,
+        "import_tree",
+        lambda *args, **kwargs: seen.append(gc.isenabled()) or real(*args, **kwargs),
+    )
+
+    imported = runner.invoke(args=["content", "import", str(repo)])
+    enabled_after_import = gc.isenabled()
+    write_files(repo, {"courses/toinen/01-finna.md": "---\ntitle: ilman id:tä\n---\n"})
+    refused = runner.invoke(args=["content", "import", str(repo)])
+
+    assert imported.exit_code == 0, imported.output
+    assert refused.exit_code == 1
+    assert seen == [False]
+    assert enabled_after_import and gc.isenabled()
 
 
 def test_import_uses_the_configured_folders_without_a_path(runner, repo):

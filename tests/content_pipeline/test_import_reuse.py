@@ -7,12 +7,14 @@ and store exactly what a plain import stores.
 from __future__ import annotations
 
 from concurrent.futures import Future
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 from sqlalchemy import Text, cast, select, text
 from sqlalchemy.exc import OperationalError
 
+from liboppi import clock
 from liboppi.content import loader
 from liboppi.content.lint import check_scan
 from liboppi.content.loader import (
@@ -284,6 +286,48 @@ def test_the_pool_stores_the_search_index_a_plain_import_stores(
     assert [hit.module_id for hit in search.search_modules(db_session, "o'reillyn")] == [
         "testikurssi-lainaus"
     ]
+
+
+def _stored_versions(session) -> dict[str, tuple[object, ...]]:
+    """Every column of every version as PostgreSQL prints it, by module stable id."""
+    session.expire_all()
+    rows = session.execute(
+        text(
+            "SELECT m.stable_id, v.number, v.content_hash, v.raw_text, v.title,"
+            " v.estimated_minutes, v.objectives::text, v.tags::text, v.quiz_id, v.language,"
+            " v.html, v.toc::text, v.plain_text, v.word_count, v.search_vector::text,"
+            " v.source_facts::text, v.author_id, v.message, v.created_at,"
+            " m.current_version_id = v.id"
+            " FROM module_versions v JOIN modules m ON m.id = v.module_id"
+        )
+    )
+    return {row[0]: tuple(row[1:]) for row in rows}
+
+
+def test_versions_copied_with_their_vectors_are_stored_as_inserted_ones(
+    repo, db_session, monkeypatch, pool_for_every_import
+):
+    if not _is_postgres(db_session):
+        pytest.skip("only PostgreSQL's import copies its versions")
+    clock.set_now(datetime(2026, 11, 26, 12, 0, tzinfo=UTC))
+    copied: list[int] = []
+    real = search._copy_versions
+    monkeypatch.setattr(
+        search, "_copy_versions", lambda session, run: copied.append(len(run)) or real(session, run)
+    )
+    _import_as_the_command_does(db_session, repo)
+    by_copy = _stored_versions(db_session)
+    # The same files into emptied tables, with no vector computed ahead: all by INSERT.
+    db_session.execute(text("UPDATE modules SET current_version_id = NULL"))
+    for table in ("module_versions", "modules", "course_files", "courses"):
+        db_session.execute(text(f"DELETE FROM {table}"))
+    db_session.commit()
+    monkeypatch.setattr(search.SearchVectors, "for_session", classmethod(lambda cls, s: None))
+    _import_as_the_command_does(db_session, repo)
+
+    assert copied == [4]
+    assert len(by_copy) == 4
+    assert by_copy == _stored_versions(db_session)
 
 
 def test_search_vectors_that_cannot_be_computed_ahead_are_computed_by_the_insert(
