@@ -13,7 +13,7 @@ from itertools import count
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-from sqlalchemy import text
+from sqlalchemy import Engine, event, text
 from sqlalchemy.orm import Session
 
 from liboppi import clock, create_app, migrate
@@ -166,3 +166,25 @@ def logged_in(client, create_user) -> Callable[..., User]:
         return user
 
     return make
+
+
+@pytest.fixture
+def other_process(database_url) -> Iterator[Engine]:
+    """Another engine on the same database: its changes are what another process would make."""
+    engine = make_engine(database_url)
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture
+def statements_run(app) -> Iterator[list[str]]:
+    """The first word of every SQL statement the app's engine runs, as it runs."""
+    seen: list[str] = []
+
+    def record(_conn, _cursor, statement, *_args) -> None:
+        seen.append(statement.split(None, 1)[0].upper())
+
+    engine = app.extensions["liboppi.engine"]
+    event.listen(engine, "before_cursor_execute", record)
+    yield seen
+    event.remove(engine, "before_cursor_execute", record)

@@ -3,40 +3,15 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from datetime import timedelta
 
-import pytest
-from sqlalchemy import Engine, event, insert, select, update
+from sqlalchemy import Engine, insert, select, update
 
 from liboppi import clock
-from liboppi.database import make_engine
 from liboppi.models import Answer, Membership, OutboxStatement, Role
 from liboppi.services import attempts
 from liboppi.xapi import vocabulary as v
 from tests.quiz_engine.conftest import RECORDER, quiz_text, statements
-
-
-@pytest.fixture
-def statements_run(app) -> Iterator[list[str]]:
-    """The first word of every SQL statement the app's engine runs, as it runs."""
-    seen: list[str] = []
-
-    def record(_conn, _cursor, statement, *_args) -> None:
-        seen.append(statement.split(None, 1)[0].upper())
-
-    engine = app.extensions["liboppi.engine"]
-    event.listen(engine, "before_cursor_execute", record)
-    yield seen
-    event.remove(engine, "before_cursor_execute", record)
-
-
-@pytest.fixture
-def other_process(database_url) -> Iterator[Engine]:
-    """Another engine on the same database: its changes are what another process would make."""
-    engine = make_engine(database_url)
-    yield engine
-    engine.dispose()
 
 
 def move(engine: Engine, user, library) -> None:

@@ -4,13 +4,10 @@ changed the user's library or the library's naming."""
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 
-import pytest
-from sqlalchemy import Engine, event, insert, select, update
+from sqlalchemy import Engine, insert, select, update
 
 from liboppi import clock
-from liboppi.database import make_engine
 from liboppi.models import Library, Membership, OutboxStatement, Role, User
 from liboppi.services import outbox
 from liboppi.xapi import statements as xs
@@ -18,28 +15,6 @@ from liboppi.xapi import vocabulary as v
 from tests.xapi_delivery.conftest import BASE_URL, COURSE, assert_valid_statement, rows
 
 MODULE = xs.Content("moduuli-1", {"fi": "Moduuli 1"})
-
-
-@pytest.fixture
-def other_process(database_url) -> Iterator[Engine]:
-    """Another engine on the same database: its changes are what another process would make."""
-    engine = make_engine(database_url)
-    yield engine
-    engine.dispose()
-
-
-@pytest.fixture
-def statements_run(app) -> Iterator[list[str]]:
-    """The SQL the app's engine runs, as it runs."""
-    seen: list[str] = []
-
-    def record(_conn, _cursor, statement, *_args) -> None:
-        seen.append(statement.split(None, 1)[0].upper())
-
-    engine = app.extensions["liboppi.engine"]
-    event.listen(engine, "before_cursor_execute", record)
-    yield seen
-    event.remove(engine, "before_cursor_execute", record)
 
 
 def record_view(session, user: User) -> xs.Statement:
