@@ -26,13 +26,21 @@ def move(engine: Engine, user, library) -> None:
         )
 
 
-def answered_libraries(db_session) -> list[int | None]:
-    rows = db_session.scalars(
+def answered_rows(db_session) -> list[OutboxStatement]:
+    """The outbox rows of "answered" statements, oldest first."""
+    return db_session.scalars(
         select(OutboxStatement)
         .where(OutboxStatement.verb == v.ANSWERED.iri)
         .order_by(OutboxStatement.id)
     ).all()
-    return [row.library_id for row in rows]
+
+
+def answered_once(db_session, learner, response: str = "false") -> int:
+    """Start the true/false quiz for ``learner``, answer it once and commit; the attempt id."""
+    attempt = attempts.start_attempt(db_session, learner.id, "kaikki-tyypit", RECORDER)
+    attempts.save_answers(db_session, learner.id, attempt.id, {"tosi": response}, RECORDER)
+    db_session.commit()
+    return attempt.id
 
 
 def saved(db_session, attempt_id: int) -> dict[str, object]:
@@ -46,12 +54,10 @@ def test_a_changed_answer_and_its_statement_are_one_write_on_postgresql(
 ):
     install_quiz(quiz_text(types=("truefalse",)))
     learner = create_user("learner")
-    attempt = attempts.start_attempt(db_session, learner.id, "kaikki-tyypit", RECORDER)
-    attempts.save_answers(db_session, learner.id, attempt.id, {"tosi": "false"}, RECORDER)
-    db_session.commit()
+    attempt_id = answered_once(db_session, learner)
     clock.advance(timedelta(seconds=40))
     statements_run.clear()
-    outcome = attempts.save_answers(db_session, learner.id, attempt.id, {"tosi": "true"}, RECORDER)
+    outcome = attempts.save_answers(db_session, learner.id, attempt_id, {"tosi": "true"}, RECORDER)
     db_session.commit()
     assert outcome.saved == ("tosi",)
     writes = [word for word in statements_run if word not in ("SELECT",)]
@@ -59,7 +65,7 @@ def test_a_changed_answer_and_its_statement_are_one_write_on_postgresql(
         assert writes == ["WITH"]  # the UPDATE and the outbox INSERT in one statement
     else:
         assert writes == ["UPDATE", "INSERT"]
-    assert saved(db_session, attempt.id) == {"tosi": "true"}
+    assert saved(db_session, attempt_id) == {"tosi": "true"}
     first, second = statements(db_session, "answered")
     assert (first["result"]["response"], second["result"]["response"]) == ("false", "true")
     # The time to answer is the first save's, in both statements.
@@ -73,19 +79,13 @@ def test_a_changed_answer_of_a_user_moved_meanwhile_is_recorded_for_the_new_libr
     install_quiz(quiz_text(types=("truefalse",)))
     home, new_home = create_library("Kittilän kirjasto"), create_library("Sallan kirjasto")
     learner = create_user("learner", library=home)
-    attempt = attempts.start_attempt(db_session, learner.id, "kaikki-tyypit", RECORDER)
-    attempts.save_answers(db_session, learner.id, attempt.id, {"tosi": "false"}, RECORDER)
-    db_session.commit()
+    attempt_id = answered_once(db_session, learner)
     move(other_process, learner, new_home)
-    outcome = attempts.save_answers(db_session, learner.id, attempt.id, {"tosi": "true"}, RECORDER)
+    outcome = attempts.save_answers(db_session, learner.id, attempt_id, {"tosi": "true"}, RECORDER)
     db_session.commit()
     assert outcome.saved == ("tosi",)
-    assert saved(db_session, attempt.id) == {"tosi": "true"}
-    rows = db_session.scalars(
-        select(OutboxStatement)
-        .where(OutboxStatement.verb == v.ANSWERED.iri)
-        .order_by(OutboxStatement.id)
-    ).all()
+    assert saved(db_session, attempt_id) == {"tosi": "true"}
+    rows = answered_rows(db_session)
     assert [row.library_id for row in rows] == [home.id, new_home.id]
     extension = f"{RECORDER.base_url}/xapi/extensions/{v.LIBRARY_ID_EXTENSION}"
     libraries = [json.loads(row.payload)["context"]["extensions"][extension] for row in rows]
@@ -97,27 +97,25 @@ def test_a_changed_answer_made_final_meanwhile_is_neither_written_nor_recorded(
 ):
     install_quiz(quiz_text(types=("truefalse",)))
     learner = create_user("learner")
-    attempt = attempts.start_attempt(db_session, learner.id, "kaikki-tyypit", RECORDER)
-    attempts.save_answers(db_session, learner.id, attempt.id, {"tosi": "false"}, RECORDER)
-    db_session.commit()
+    attempt_id = answered_once(db_session, learner)
     other_tab = app.extensions["liboppi.sessions"]()
     try:
-        stale = attempts.load(other_tab, learner.id, attempt.id)
+        stale = attempts.load(other_tab, learner.id, attempt_id)
         other_tab.commit()
         # Made final behind the stale copy's back (as a submit does): only the answer's own
         # condition keeps the save out.
         db_session.execute(
-            update(Answer).where(Answer.attempt_id == attempt.id).values(is_final=True)
+            update(Answer).where(Answer.attempt_id == attempt_id).values(is_final=True)
         )
         db_session.commit()
         outcome = attempts.save_answers(
-            other_tab, learner.id, attempt.id, {"tosi": "true"}, RECORDER, loaded=stale
+            other_tab, learner.id, attempt_id, {"tosi": "true"}, RECORDER, loaded=stale
         )
         other_tab.commit()
     finally:
         other_tab.close()
     assert (outcome.status, outcome.saved, outcome.locked) == ("saved", (), ("tosi",))
-    assert saved(db_session, attempt.id) == {"tosi": "false"}
+    assert saved(db_session, attempt_id) == {"tosi": "false"}
     assert len(statements(db_session, "answered")) == 1
 
 
@@ -169,4 +167,4 @@ def test_an_answer_made_final_by_its_save_is_recorded_for_a_user_moved_meanwhile
     row = db_session.scalars(select(Answer)).one()
     db_session.refresh(row)
     assert (row.response, row.is_final, row.is_correct) == ("4217", True, True)
-    assert answered_libraries(db_session) == [new_home.id]
+    assert [row.library_id for row in answered_rows(db_session)] == [new_home.id]
