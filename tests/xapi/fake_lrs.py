@@ -44,6 +44,7 @@ class FakeLrs:
         self.statements: dict[str, Any] = {}
         self.close_after_each = False
         self._lock = threading.Lock()
+        self._arrived = threading.Condition(self._lock)
         self._holds: list[threading.Event] = []
         self._server = ThreadingHTTPServer(("127.0.0.1", port), self._handler_class())
         self._server.daemon_threads = True
@@ -69,9 +70,20 @@ class FakeLrs:
         self._server.server_close()
         self._thread.join(timeout=5)
 
+    def wait_for(self, count: int, timeout: float = 10) -> list[Received]:
+        """Wait until ``count`` requests have arrived, in whatever order their connections gave.
+
+        Requests on different connections are read by different server threads, so one sent
+        earlier on a dropped connection can be recorded after one sent later on a new one.
+        """
+        with self._arrived:
+            self._arrived.wait_for(lambda: len(self.received) >= count, timeout=timeout)
+            return list(self.received)
+
     def _answer(self, request: Received) -> Reply:
         with self._lock:
             self.received.append(request)
+            self._arrived.notify_all()
             if self.replies:
                 reply = self.replies.pop(0)
                 if reply.hold is not None:
