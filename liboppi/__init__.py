@@ -14,13 +14,39 @@ from .config import load_settings
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 
+class LiboppiFlask(Flask):
+    """Flask, remembering which views and hooks are plain functions.
+
+    Flask asks ``ensure_sync`` about every hook and the view on every request, and each
+    answer inspects the function's code flags; a function found plain stays plain (the set
+    is bounded, for callables made anew per call). Async functions still go through Flask.
+    """
+
+    #: Not a Flask setting: how many plain callables are remembered.
+    MAX_PLAIN = 1024
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._plain: set[Any] = set()
+
+    def ensure_sync(self, func: Any) -> Any:
+        if func in self._plain:
+            return func
+        wrapped = super().ensure_sync(func)
+        if wrapped is func:
+            if len(self._plain) >= self.MAX_PLAIN:
+                self._plain.clear()
+            self._plain.add(func)
+        return wrapped
+
+
 def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     """Build the Flask app: settings from ``LIBOPPI_*`` variables, then ``config`` overrides.
 
     ``config`` takes the same names as the environment (``LIBOPPI_DATABASE_URL`` …), so tests
     set exactly what an operator would.
     """
-    app = Flask(
+    app = LiboppiFlask(
         __name__,
         instance_path=str(PROJECT_ROOT / "instance"),
         template_folder=str(PROJECT_ROOT / "templates"),

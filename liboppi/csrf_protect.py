@@ -34,13 +34,13 @@ class RememberingCSRFProtect(CSRFProtect):
     """``CSRFProtect`` that verifies each distinct token text once."""
 
     def protect(self, apply_exemptions: bool = False) -> None:
+        config = current_app.config
+        if request.method not in config["WTF_CSRF_METHODS"]:
+            return  # as Flask-WTF's own check does, before the exemptions' lookups
         if apply_exemptions and (not request.endpoint or self._is_exempt()):
             return
-        config = current_app.config
         remembers = (
-            config["WTF_CSRF_TIME_LIMIT"] is None
-            and config.get("WTF_CSRF_SECRET_KEY") is None
-            and request.method in config["WTF_CSRF_METHODS"]
+            config["WTF_CSRF_TIME_LIMIT"] is None and config.get("WTF_CSRF_SECRET_KEY") is None
         )
         token = self._get_csrf_token() if remembers else None
         if token and self._known(token, config):

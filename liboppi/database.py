@@ -201,6 +201,22 @@ def end_read_only(session: Session) -> None:
         session.commit()
 
 
+_DATABASE_KEY = "_liboppi_database_key"
+
+
+def database_key(engine: Engine) -> str:
+    """The engine's database as text, for keys of in-process caches shared by engines.
+
+    A URL's own hash renders it as text (quoting every part) each time it is asked for;
+    this renders it once per engine object. The password is masked, as in ``str(url)``.
+    """
+    key = getattr(engine, _DATABASE_KEY, None)
+    if key is None:
+        key = str(engine.url)
+        setattr(engine, _DATABASE_KEY, key)
+    return key
+
+
 def make_session_factory(engine: Engine) -> sessionmaker[Session]:
     """Return the session factory; objects stay usable after commit for rendering."""
     return sessionmaker(engine, expire_on_commit=False)

@@ -16,6 +16,7 @@ from sqlalchemy import Connection, select
 from sqlalchemy.orm import Session
 
 from liboppi.content.loader import COURSE_FILE, COURSES_DIR
+from liboppi.database import database_key
 from liboppi.models import Course, CourseFile, Module, ModuleVersion
 
 from .errors import NotFound
@@ -251,7 +252,7 @@ _BODIES_MAX = 256
 
 def version_body(connection: Connection, version_id: int, content_hash: str) -> VersionBody:
     """A version's rendered HTML, table of contents and objectives, read once per process."""
-    key = (connection.engine.url, version_id, content_hash)
+    key = (database_key(connection.engine), version_id, content_hash)
     body = _bodies.get(key)
     if body is None:
         html, toc, objectives = connection.execute(

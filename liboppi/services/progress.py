@@ -33,7 +33,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Session
 
 from liboppi import clock
-from liboppi.database import DriverStatement
+from liboppi.database import DriverStatement, database_key
 from liboppi.models import (
     Course,
     CourseProgress,
@@ -389,7 +389,7 @@ def _read_page(
     own rows (read a moment later, maybe after an import) are then the ones used, so rows,
     index and structure always agree.
     """
-    database = reads.engine.url  # hashable; rendering it as text would cost more than the lookup
+    database = database_key(reads.engine)
     if read is not None and (read.user_id, read.course_id, read.module_id) == (
         values["user_id"],
         values["course_id"],

@@ -15,7 +15,7 @@ from liboppi.extensions import babel, csrf, limiter, login_manager
 from liboppi.models import Library
 from liboppi.services.errors import Forbidden, NotFound
 
-from . import database, xapi_sender
+from . import database, limits, xapi_sender
 from .database import get_session
 from .security import SecurityHeaders
 from .sessions import RememberingSessionInterface
@@ -33,8 +33,9 @@ def select_locale() -> Locale:
     chosen = session.get("locale")
     if chosen in LOCALES:
         return _PARSED[chosen]
-    if current_user.is_authenticated and current_user.locale in LOCALES:
-        return _PARSED[current_user.locale]
+    user = current_user._get_current_object()  # each use of the proxy finds the user anew
+    if user.is_authenticated and user.locale in LOCALES:
+        return _PARSED[user.locale]
     return _PARSED["fi"]
 
 
@@ -48,11 +49,7 @@ def init_web(app: Flask) -> None:
     # Templates translate through the request's catalogue put in their context once per
     # render, instead of Flask-Babel's per-string lookup of request, locale and domain.
     app.jinja_env.install_gettext_callables(_template_gettext, _template_ngettext, newstyle=True)
-    limiter.init_app(app)
-    # Our limits are all per route (``@limiter.limit``), and a decorated route checks its own
-    # limits. Flask-Limiter's before-request hook is for default and blueprint limits, which
-    # we do not have, yet it costs every request a lookup; it has no switch, so it is removed.
-    app.before_request_funcs[None].remove(limiter._check_request_limit)
+    limits.init_app(app, limiter)  # its hooks only for requests that met a limit
     xapi_sender.init_app(app)  # the in-process xAPI sender, started by the first request
 
     from . import admin, auth, login, main  # noqa: F401  (login registers the user loader)

@@ -36,7 +36,8 @@ class CompleteForm(Form):
 
 
 def _language() -> str:
-    return str(get_locale())
+    # Our locales are bare language codes ("fi", "sv", "en"): the code is the language.
+    return get_locale().language
 
 
 def _base_url() -> str:

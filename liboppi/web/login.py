@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from flask import g, request
 from flask_login import UserMixin
+from flask_login.utils import _create_identifier
 
 from liboppi.extensions import login_manager
 from liboppi.services import progress
@@ -80,5 +81,33 @@ def load_user(user_id: str) -> SignedInUser | None:
     return user
 
 
+#: Session identifiers by what they are made of (see below). Bounded.
+_identifiers: dict[tuple[str | None, str | None, str | None], str] = {}
+MAX_IDENTIFIERS = 4096
+
+
+def session_identifier() -> str:
+    """Flask-Login's session identifier, made once per client address and browser.
+
+    Session protection compares it with the session's on every request; Flask-Login makes it
+    anew each time (a SHA-512 of the address, ``X-Forwarded-For`` first, and the
+    ``User-Agent``), though it depends only on those three values.
+    """
+    environ = request.environ
+    key = (
+        environ.get("HTTP_X_FORWARDED_FOR"),
+        environ.get("REMOTE_ADDR"),
+        environ.get("HTTP_USER_AGENT"),
+    )
+    found = _identifiers.get(key)
+    if found is None:
+        found = _create_identifier()
+        if len(_identifiers) >= MAX_IDENTIFIERS:
+            _identifiers.clear()
+        _identifiers[key] = found
+    return found
+
+
+login_manager._session_identifier_generator = session_identifier
 login_manager.login_view = "auth.login"
 login_manager.login_message = None

@@ -40,7 +40,7 @@ bp = Blueprint("quiz", __name__, url_prefix="/quizzes")
 
 def recorder() -> Recorder:
     """Where this request's statements are grouped: the instance URL and the UI language."""
-    return Recorder(current_app.config["LIBOPPI"].base_url, str(get_locale()))
+    return Recorder(current_app.config["LIBOPPI"].base_url, get_locale().language)
 
 
 @bp.app_template_filter("quiz_markdown")

@@ -43,6 +43,19 @@ def test_successful_logins_do_not_use_up_the_limit(strict_limit, app, create_use
         assert login(client, user.email).status_code == 302
 
 
+def test_a_limited_request_gets_its_limit_headers_and_others_none(
+    strict_limit, client, create_user
+):
+    # The limiter's after-request hook runs only for requests that met a limit (web/limits.py).
+    user = create_user()
+    failed = login(client, user.email, "wrong wrong")
+    assert failed.headers["X-RateLimit-Limit"] == "3"
+    assert failed.headers["X-RateLimit-Remaining"] == "2"
+    assert "X-RateLimit-Limit" not in client.get("/login").headers  # GET is not limited
+    assert login(client, user.email).status_code == 302
+    assert "X-RateLimit-Limit" not in client.get("/").headers
+
+
 def test_rate_limit_can_use_redis(app_config, create_user):
     import redis
 
