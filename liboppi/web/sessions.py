@@ -14,8 +14,8 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from flask import Flask, Request
-from flask.sessions import SecureCookieSession, SecureCookieSessionInterface
+from flask import Flask, Request, Response
+from flask.sessions import SecureCookieSession, SecureCookieSessionInterface, SessionMixin
 from itsdangerous import BadSignature
 
 MAX_COOKIES = 4096
@@ -52,3 +52,19 @@ class RememberingSessionInterface(SecureCookieSessionInterface):
                 self._verified.clear()
             self._verified[value] = (dict(data), int(signed_at.timestamp()))
         return self.session_class(data)
+
+    def save_session(self, app: Flask, session: SessionMixin, response: Response) -> None:
+        """Flask's ``save_session``, without its cookie settings when nothing is written.
+
+        An unmodified session that is not refreshed on every request sets no cookie: only
+        ``Vary: Cookie`` is added when it was read, as Flask does (directly when the response
+        has no ``Vary`` yet, else merged by Werkzeug).
+        """
+        if session.modified or (session and self.should_set_cookie(app, session)):
+            super().save_session(app, session, response)
+            return
+        if session.accessed:
+            if "Vary" in response.headers:
+                response.vary.add("Cookie")
+            else:
+                response.headers["Vary"] = "Cookie"

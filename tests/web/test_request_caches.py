@@ -7,6 +7,9 @@ import re
 import time
 from datetime import timedelta
 
+import pytest
+from flask import Response
+from flask.sessions import SecureCookieSession, SecureCookieSessionInterface
 from flask_wtf.csrf import validate_csrf
 
 from liboppi import csrf_protect
@@ -123,3 +126,38 @@ def test_a_remembered_token_still_gets_the_https_referrer_check(app, client, log
     assert bad.status_code == 400
     missing = client.post("/language", data={"csrf_token": token, "locale": "sv"}, **https)
     assert missing.status_code == 400
+
+
+@pytest.mark.parametrize("refresh", [True, False])
+@pytest.mark.parametrize("vary", [None, "Accept-Language"])
+@pytest.mark.parametrize("permanent", [True, False])
+@pytest.mark.parametrize("contents", [{}, {"_user_id": "1.abc"}])
+@pytest.mark.parametrize("change", ["none", "read", "write", "clear"])
+def test_saving_a_session_sets_the_headers_flasks_own_would(
+    app, refresh, vary, permanent, contents, change
+):
+    app.config["SESSION_REFRESH_EACH_REQUEST"] = refresh
+
+    def saved(interface) -> list[tuple[str, str]]:
+        with app.test_request_context("/"):
+            # Set ``permanent`` as a loaded cookie holds it: its setter marks a change.
+            loaded = {**contents, "_permanent": True} if permanent else contents
+            session = SecureCookieSession(loaded)
+            assert session.permanent is permanent and not session.modified
+            if change == "read":
+                session.get("x")
+            elif change == "write":
+                session["x"] = 1
+            elif change == "clear":
+                session.clear()
+            session.accessed = change != "none"
+            response = Response("page", headers={"Vary": vary} if vary else {})
+            interface.save_session(app, session, response)
+            # A set cookie's value and expiry depend on the second it is made at.
+            return sorted(
+                (name, re.sub(r"(session=)[^;]*|(Expires=)[^;]*", r"\1\2…", value))
+                for name, value in response.headers.items()
+            )
+
+    ours = saved(sessions.RememberingSessionInterface())
+    assert ours == saved(SecureCookieSessionInterface())
