@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import os
 import statistics
 import time
@@ -181,7 +182,9 @@ def memory(ctx: Context) -> list[Row]:
     measured = {}
     try:
         for label, server, headers in (("ours", ours, cookie), ("floor", floor, {})):
-            requests = [Request("GET", path, headers) for path in pages]
+            requests = _every_thread_every_page(
+                [Request("GET", path, headers) for path in pages], ctx.load.threads
+            )
             samples = []
             runs = []
             baseline = server.worker_rss_mb()
@@ -234,6 +237,22 @@ def memory(ctx: Context) -> list[Row]:
         },
     )
     return [rss, grew]
+
+
+def _every_thread_every_page(requests: list[Request], threads: int) -> list[Request]:
+    """The list, made longer (by repeating its first items) until every load thread sends
+    every page in turn.
+
+    Thread *i* sends items *i, i + T, …* modulo the list's length, so with an even number of
+    pages and two threads, each thread sends only half of them; a worker whose connections
+    all came from one thread would then first render the other half in the second 10,000,
+    and the page cache filling up would read as growth. With a length coprime to T each
+    thread cycles through all items.
+    """
+    longer = list(requests)
+    while math.gcd(len(longer), max(1, threads)) != 1:
+        longer.append(requests[len(longer) % len(requests)])
+    return longer
 
 
 def _exactly(ctx: Context, port: int, requests: list[Request], count: int) -> LoadResult:

@@ -124,3 +124,17 @@ def test_wrk_script_embeds_every_request_byte_for_byte():
     assert '"\\097' not in lua_string("a")  # plain ASCII stays readable
     assert lua_string("ä") == '"\\195\\164"'
     assert "local max_per_thread = 5" not in script and "local max_per_thread = 10" in script
+
+
+@pytest.mark.parametrize("pages", [1, 2, 7, 32, 33])
+@pytest.mark.parametrize("threads", [1, 2, 3, 4])
+def test_every_load_thread_sends_every_page_in_the_memory_benchmark(pages, threads):
+    from bench.web import _every_thread_every_page
+
+    requests = [Request("GET", f"/page-{n}") for n in range(pages)]
+    longer = _every_thread_every_page(requests, threads)
+    assert longer[:pages] == requests
+    for thread in range(threads):
+        # As the generators hand out items: thread i sends i, i + T, … modulo the length.
+        sent = {longer[(thread + k * threads) % len(longer)].path for k in range(len(longer))}
+        assert sent == {r.path for r in requests}
