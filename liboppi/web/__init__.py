@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from babel import Locale
 from flask import Flask, render_template, session
 from flask_babel import get_locale, get_translations
@@ -28,15 +30,20 @@ LANGUAGE_NAMES = {"fi": "suomi", "sv": "svenska", "en": "English"}
 _PARSED = {code: Locale.parse(code) for code in LOCALES}
 
 
-def select_locale() -> Locale:
-    """The interface language: the session's choice, then the user's, then Finnish."""
-    chosen = session.get("locale")
+def locale_code(chosen: object, user: Any) -> str:
+    """The interface language's code: ``chosen`` (the session's choice), then the signed-in
+    ``user``'s, then Finnish."""
     if chosen in LOCALES:
-        return _PARSED[chosen]
-    user = current_user._get_current_object()  # each use of the proxy finds the user anew
+        return str(chosen)
     if user.is_authenticated and user.locale in LOCALES:
-        return _PARSED[user.locale]
-    return _PARSED["fi"]
+        return str(user.locale)
+    return "fi"
+
+
+def select_locale() -> Locale:
+    """Flask-Babel's locale selector: ``locale_code`` for this request, parsed once."""
+    # Each use of the ``current_user`` proxy finds the user anew: it is taken once.
+    return _PARSED[locale_code(session.get("locale"), current_user._get_current_object())]
 
 
 def init_web(app: Flask) -> None:

@@ -11,6 +11,7 @@ from flask import (
     redirect,
     render_template,
     request,
+    session,
     url_for,
 )
 from flask_babel import get_locale
@@ -21,7 +22,7 @@ from markupsafe import Markup
 from liboppi.services import catalog, progress, search
 from liboppi.services.authz import Action, can
 
-from . import page_cache
+from . import locale_code, page_cache
 from .database import get_session, read_connection
 from .forms import Form
 
@@ -87,8 +88,10 @@ def course(course_id: str):
 @bp.route("/courses/<course_id>/<module_id>")
 @login_required
 def module(course_id: str, module_id: str):
-    language = _language()
     user = current_user._get_current_object()
+    # What Flask-Babel's selector would pick, without its lookups: a cached page renders
+    # no template, so nothing else in this request asks Babel for the locale.
+    language = locale_code(session.get("locale"), user)
     view = progress.view_module(
         read_connection(),
         get_session,

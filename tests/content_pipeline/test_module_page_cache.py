@@ -176,3 +176,26 @@ class _Counted:
     def rows(self, connection, values):
         self.calls.append(self.name)
         return self.statement.rows(connection, values)
+
+
+def _lang(html: str) -> str:
+    match = re.search(r'<html lang="([a-z]+)"', html)
+    assert match, html[:200]
+    return match.group(1)
+
+
+def test_the_page_is_in_the_language_babel_picks_from_the_session_then_the_user(
+    client, logged_in, imported, db_session
+):
+    user = logged_in("learner")
+    assert _lang(client.get(PAGE).get_data(as_text=True)) == "fi"
+
+    db_session.get(User, user.id).locale = "en"  # chosen earlier, on another device
+    db_session.commit()
+    for _ in range(2):  # rendered, then served from the cache
+        assert _lang(client.get(PAGE).get_data(as_text=True)) == "en"
+
+    with client.session_transaction() as session:
+        session["locale"] = "sv"  # this session's own choice comes first
+    for _ in range(2):
+        assert _lang(client.get(PAGE).get_data(as_text=True)) == "sv"
