@@ -40,10 +40,19 @@ def locale_code(chosen: object, user: Any) -> str:
     return "fi"
 
 
-def select_locale() -> Locale:
-    """Flask-Babel's locale selector: ``locale_code`` for this request, parsed once."""
+def request_language() -> str:
+    """``locale_code`` for this request: the language Flask-Babel's selector picks.
+
+    For views that render no template (a cached module page, an answer save), which would
+    otherwise ask Flask-Babel only for this, through its lookups of the request's globals.
+    """
     # Each use of the ``current_user`` proxy finds the user anew: it is taken once.
-    return _PARSED[locale_code(session.get("locale"), current_user._get_current_object())]
+    return locale_code(session.get("locale"), current_user._get_current_object())
+
+
+def select_locale() -> Locale:
+    """Flask-Babel's locale selector: ``request_language``, parsed once per process."""
+    return _PARSED[request_language()]
 
 
 def init_web(app: Flask) -> None:

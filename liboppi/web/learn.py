@@ -11,7 +11,6 @@ from flask import (
     redirect,
     render_template,
     request,
-    session,
     url_for,
 )
 from flask_babel import get_locale
@@ -22,7 +21,7 @@ from markupsafe import Markup
 from liboppi.services import catalog, progress, search
 from liboppi.services.authz import Action, can
 
-from . import locale_code, page_cache
+from . import page_cache, request_language
 from .database import get_session, read_connection
 from .forms import Form
 
@@ -37,8 +36,7 @@ class CompleteForm(Form):
 
 
 def _language() -> str:
-    # Our locales are bare language codes ("fi", "sv", "en"): the code is the language.
-    return get_locale().language
+    return str(get_locale())
 
 
 def _base_url() -> str:
@@ -88,10 +86,8 @@ def course(course_id: str):
 @bp.route("/courses/<course_id>/<module_id>")
 @login_required
 def module(course_id: str, module_id: str):
+    language = request_language()  # a cached page renders no template
     user = current_user._get_current_object()
-    # What Flask-Babel's selector would pick, without its lookups: a cached page renders
-    # no template, so nothing else in this request asks Babel for the locale.
-    language = locale_code(session.get("locale"), user)
     view = progress.view_module(
         read_connection(),
         get_session,

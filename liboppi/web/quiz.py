@@ -33,6 +33,7 @@ from liboppi.services import attempts, item_analysis
 from liboppi.services.attempts import AttemptView, QuestionState, Recorder
 from liboppi.services.errors import Conflict
 
+from . import request_language
 from .database import get_session
 
 bp = Blueprint("quiz", __name__, url_prefix="/quizzes")
@@ -40,7 +41,7 @@ bp = Blueprint("quiz", __name__, url_prefix="/quizzes")
 
 def recorder() -> Recorder:
     """Where this request's statements are grouped: the instance URL and the UI language."""
-    return Recorder(current_app.config["LIBOPPI"].base_url, get_locale().language)
+    return Recorder(current_app.config["LIBOPPI"].base_url, request_language())
 
 
 @bp.app_template_filter("quiz_markdown")

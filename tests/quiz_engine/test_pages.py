@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import select
 
 from liboppi import clock
-from liboppi.models import Answer, Attempt, AttemptStatus, Role
+from liboppi.models import Answer, Attempt, AttemptStatus, Role, User
 from liboppi.services import attempts
 from tests.quiz_engine.conftest import (
     RECORDER,
@@ -276,3 +276,26 @@ def test_item_analysis_is_for_editors_and_coordinators(
     if status == 200:
         assert csv.mimetype == "text/csv"
         assert csv.get_data(as_text=True).startswith("number,question_id,type,")
+
+
+def test_a_saved_answers_statement_is_in_the_language_of_the_interface(
+    client, logged_in, install_quiz, db_session
+):
+    # A save renders no template; its statement takes the language the pages are shown in.
+    install_quiz(quiz_text(types=("truefalse",)))
+    user = logged_in(Role.LEARNER)
+    attempt_id = start(client)
+    url = f"/quizzes/attempts/{attempt_id}/questions/1"
+
+    def answered_in(response: str) -> str:
+        post_form(client, url, {"shown": "tosi", "q.tosi": response, "go": "next"})
+        db_session.expire_all()
+        return statements(db_session, "/answered")[-1]["context"]["language"]
+
+    assert answered_in("true") == "fi"
+    db_session.get(User, user.id).locale = "en"  # the user's stored choice
+    db_session.commit()
+    assert answered_in("false") == "en"
+    with client.session_transaction() as session:
+        session["locale"] = "sv"  # this session's own choice comes first
+    assert answered_in("true") == "sv"
