@@ -1,7 +1,9 @@
 """Gunicorn servers on free loopback ports, with one configuration for ours and the floor.
 
-Both servers run as ``gunicorn --workers 2 --threads 4 --worker-class gthread`` (see
-:data:`GUNICORN`), so a ratio between them measures the application, not the server.
+Both servers run with the settings production uses (``liboppi/gunicorn_conf.py``: two
+single-threaded ``gthread`` workers per core; :data:`GUNICORN`), so a ratio between them
+measures the application, not the server. ``BENCH_WORKERS`` and ``BENCH_THREADS`` override
+them for both alike.
 """
 
 from __future__ import annotations
@@ -17,17 +19,19 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
+from liboppi import gunicorn_conf
+
 HOST = "127.0.0.1"
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
 
 @dataclass(frozen=True)
 class GunicornConfig:
-    workers: int = 2
-    threads: int = 4
-    worker_class: str = "gthread"
-    keep_alive: int = 5
-    timeout: int = 120
+    workers: int = gunicorn_conf.workers
+    threads: int = gunicorn_conf.threads
+    worker_class: str = gunicorn_conf.worker_class
+    keep_alive: int = gunicorn_conf.keepalive
+    timeout: int = gunicorn_conf.timeout
 
     def as_json(self) -> dict[str, object]:
         return {
@@ -39,8 +43,8 @@ class GunicornConfig:
 
 
 GUNICORN = GunicornConfig(
-    workers=int(os.environ.get("BENCH_WORKERS", "2")),
-    threads=int(os.environ.get("BENCH_THREADS", "4")),
+    workers=int(os.environ.get("BENCH_WORKERS") or gunicorn_conf.workers),
+    threads=int(os.environ.get("BENCH_THREADS") or gunicorn_conf.threads),
 )
 
 
