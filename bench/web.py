@@ -182,8 +182,13 @@ def memory(ctx: Context) -> list[Row]:
     measured = {}
     try:
         for label, server, headers in (("ours", ours, cookie), ("floor", floor, {})):
+            # A connection per request: the load's few keep-alive connections would stay with
+            # the workers that accepted them, and a worker that got none in the first 10,000
+            # (seen with 4 workers and 8 connections) would warm up in the second and read as
+            # growth. New connections are spread over all workers in both phases.
+            closing = {**headers, "Connection": "close"}
             requests = _every_thread_every_page(
-                [Request("GET", path, headers) for path in pages], ctx.load.threads
+                [Request("GET", path, closing) for path in pages], ctx.load.threads
             )
             samples = []
             runs = []

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sqlite3
 import threading
 import time
@@ -215,6 +216,55 @@ def database_key(engine: Engine) -> str:
         key = str(engine.url)
         setattr(engine, _DATABASE_KEY, key)
     return key
+
+
+class DataVersion:
+    """A number that changes whenever anything is committed to a SQLite database file.
+
+    SQLite's ``PRAGMA data_version``, read on a connection of its own that never writes: its
+    value changes after every commit by any other connection, in this process or another
+    (https://sqlite.org/pragma.html#pragma_data_version). Reading it is one short read
+    transaction, a few microseconds: a cache of reads made when it had a value is as fresh
+    as reading again while it keeps that value. The connection is opened on first use in each
+    process (never shared across a fork) and used by one thread at a time.
+    """
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+        self._lock = threading.Lock()
+        self._connection: sqlite3.Connection | None = None
+        self._pid = 0
+
+    def read(self) -> int:
+        with self._lock:
+            if self._connection is None or self._pid != os.getpid():
+                self._connection = sqlite3.connect(
+                    self.path, check_same_thread=False, isolation_level=None
+                )
+                self._pid = os.getpid()
+            (value,) = self._connection.execute("PRAGMA data_version").fetchone()
+            return int(value)
+
+    def close(self) -> None:
+        with self._lock:
+            if self._connection is not None and self._pid == os.getpid():
+                self._connection.close()
+            self._connection = None
+
+
+def data_version(engine: Engine) -> DataVersion | None:
+    """The data version of the engine's SQLite file (see above); None for any other database.
+
+    PostgreSQL has no such number to read without a round trip to the server, which is
+    what a cache checked with it would save; an in-memory SQLite database is private to
+    its one connection.
+    """
+    if engine.dialect.name != "sqlite":
+        return None
+    path = engine.url.database
+    if not path or path == ":memory:" or path.startswith("file:"):
+        return None
+    return DataVersion(path)
 
 
 def make_session_factory(engine: Engine) -> sessionmaker[Session]:

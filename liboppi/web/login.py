@@ -4,16 +4,17 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from flask import g, request
+from flask import current_app, g, request
 from flask_login import UserMixin
 from flask_login.utils import _create_identifier
 
+from liboppi.database import DataVersion
 from liboppi.extensions import login_manager
 from liboppi.services import progress
 from liboppi.services.accounts import SessionUser, load_session_user
 from liboppi.services.authz import Principal
 
-from .database import read_connection
+from .database import database_data_version, read_connection
 
 #: The endpoint whose page is read with its user (``learn.module``).
 MODULE_PAGE = "learn.module"
@@ -55,19 +56,77 @@ class SignedInUser(UserMixin):
         trip to the database instead of two) and left in ``g`` for the view.
         """
         if request.endpoint == MODULE_PAGE and request.view_args:
-            user, g.module_page_read = progress.signed_in_module_page(
-                read_connection(),
-                user_id,
-                request.view_args["course_id"],
-                request.view_args["module_id"],
+            return cls._load_with_page(
+                user_id, request.view_args["course_id"], request.view_args["module_id"]
             )
-        else:
-            user = load_session_user(read_connection(), user_id)
+        user = load_session_user(read_connection(), user_id)
         return cls.from_session_user(user) if user is not None else None
+
+    @classmethod
+    def _load_with_page(cls, user_id: int, course_id: str, module_id: str) -> SignedInUser | None:
+        """The user and the module page's rows, read together, or as last read while nothing
+        has been committed to the database since (SQLite only: see ``ModulePageReads``)."""
+        reads = ModulePageReads.of_app()
+        version = reads.version.read() if reads is not None else None
+        key = (user_id, course_id, module_id)
+        if reads is not None:
+            found = reads.entries.get(key)
+            if found is not None and found[0] == version:
+                g.module_page_read = found[2]
+                return found[1]
+        user, g.module_page_read = progress.signed_in_module_page(
+            read_connection(), user_id, course_id, module_id
+        )
+        if user is None:
+            return None
+        signed_in = cls.from_session_user(user)
+        if reads is not None and version is not None:
+            reads.remember(key, (version, signed_in, g.module_page_read))
+        return signed_in
 
     def has_role(self, role: str) -> bool:
         """Whether the user holds ``role`` in any library or region."""
         return role in self.principal.roles
+
+
+class ModulePageReads:
+    """A module page's user and light rows per user and page, with the data version read at.
+
+    SQLite's data version (``liboppi.database.DataVersion``) changes with every commit to the
+    database by any connection but its own, in any process; it is read *before* the rows, so
+    an entry whose version is still the current one holds what reading again would return:
+    a deactivated user, a new password, a role, a module completed or a new import all act
+    on the next request, as before. A page view that records the learner's progress commits
+    too, so the entry it was served from is not used again. On PostgreSQL there is no such
+    number to read without a round trip to the server, so there is no such cache there.
+    The entries (at most ``MAX_ENTRIES`` per database, then started afresh) are never
+    changed after they are made: a request gets the same objects another one got.
+    """
+
+    MAX_ENTRIES = 4096
+
+    def __init__(self, version: DataVersion) -> None:
+        self.version = version
+        self.entries: dict[tuple[int, str, str], tuple[int, SignedInUser, progress.PageRead]] = {}
+
+    def remember(
+        self, key: tuple[int, str, str], entry: tuple[int, SignedInUser, progress.PageRead]
+    ) -> None:
+        if len(self.entries) >= self.MAX_ENTRIES:
+            self.entries.clear()
+        self.entries[key] = entry
+
+    @classmethod
+    def of_app(cls) -> ModulePageReads | None:
+        extensions = current_app.extensions
+        found = extensions.get(_PAGE_READS, False)
+        if found is False:
+            version = database_data_version()
+            found = extensions[_PAGE_READS] = cls(version) if version is not None else None
+        return found
+
+
+_PAGE_READS = "liboppi.module_page_reads"
 
 
 @login_manager.user_loader

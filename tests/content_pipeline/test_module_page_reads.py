@@ -1,0 +1,166 @@
+"""On SQLite a module page's user and rows are read again only after a commit, by any
+connection in any process; otherwise the last read serves, which is never stale. On
+PostgreSQL every view reads them."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+import pytest
+from sqlalchemy import update
+from sqlalchemy.orm import Session
+
+from liboppi.database import DataVersion, data_version
+from liboppi.models import User
+from liboppi.services import progress
+from liboppi.web.login import ModulePageReads
+
+from .test_module_page_cache import PAGE, _status
+
+
+@pytest.fixture
+def on_sqlite(app) -> bool:
+    return app.extensions["liboppi.engine"].dialect.name == "sqlite"
+
+
+@pytest.fixture
+def page_reads(monkeypatch) -> list[int]:
+    """The user ids of every read of a module page's user and rows, as they are made."""
+    made: list[int] = []
+    read = progress.signed_in_module_page
+
+    def counted(reads, user_id, course_id, module_id):
+        made.append(user_id)
+        return read(reads, user_id, course_id, module_id)
+
+    monkeypatch.setattr(progress, "signed_in_module_page", counted)
+    return made
+
+
+def test_a_repeat_view_reads_nothing_until_something_is_committed(
+    client, logged_in, imported, page_reads, db_session, create_user, on_sqlite
+):
+    user = logged_in("learner")
+    other = create_user("learner")
+    assert client.get(PAGE).status_code == 200  # the first view records progress: a commit
+    assert client.get(PAGE).status_code == 200
+    page_reads.clear()
+    assert client.get(PAGE).status_code == 200
+    assert client.get(PAGE).status_code == 200
+    assert page_reads == ([] if on_sqlite else [user.id, user.id])
+
+    # Any commit by another connection, even one the page does not show, reads again.
+    db_session.execute(update(User).where(User.id == other.id).values(display_name="Muu"))
+    db_session.commit()
+    page_reads.clear()
+    assert client.get(PAGE).status_code == 200
+    assert page_reads == [user.id]
+
+
+def test_a_completion_recorded_elsewhere_shows_on_the_next_view(
+    client, logged_in, imported, other_process
+):
+    user = logged_in("learner")
+    assert _status(client.get(PAGE).get_data(as_text=True)) == "in_progress"
+    assert _status(client.get(PAGE).get_data(as_text=True)) == "in_progress"
+    with other_process.connect() as connection:
+        with Session(bind=connection) as session:
+            progress.complete_module(
+                session,
+                user.id,
+                "testikurssi",
+                "testikurssi-lainaus",
+                base_url="http://localhost",
+                language="fi",
+            )
+            session.commit()
+    assert _status(client.get(PAGE).get_data(as_text=True)) == "completed"
+
+
+def test_a_user_deactivated_by_another_process_is_signed_out_on_the_next_view(
+    app, client, logged_in, imported, on_sqlite
+):
+    if not on_sqlite:
+        pytest.skip("another process's commit is seen through SQLite's data version")
+    user = logged_in("learner")
+    assert client.get(PAGE).status_code == 200
+    assert client.get(PAGE).status_code == 200  # served from the last read
+    path = app.extensions["liboppi.engine"].url.database
+    script = (
+        "import sqlite3, sys\n"
+        "c = sqlite3.connect(sys.argv[1], timeout=10)\n"
+        "c.execute('UPDATE users SET is_active = 0 WHERE id = ?', (int(sys.argv[2]),))\n"
+        "c.commit()\n"
+    )
+    subprocess.run([sys.executable, "-c", script, path, str(user.id)], check=True, timeout=60)
+    response = client.get(PAGE)
+    assert response.status_code == 302 and "/login" in response.headers["Location"]
+
+
+def test_postgresql_keeps_no_reads(app, on_sqlite):
+    with app.app_context():
+        found = ModulePageReads.of_app()
+    assert (found is not None) == on_sqlite
+
+
+def test_the_entries_are_bounded(app, client, logged_in, imported, on_sqlite, monkeypatch):
+    if not on_sqlite:
+        pytest.skip("PostgreSQL keeps no reads")
+    monkeypatch.setattr(ModulePageReads, "MAX_ENTRIES", 2)
+    logged_in("learner")
+    for module in ("testikurssi-lainaus", "testikurssi-kuvat", "testikurssi-lainaus"):
+        assert client.get(f"/courses/testikurssi/{module}").status_code == 200
+    with app.app_context():
+        assert 1 <= len(ModulePageReads.of_app().entries) <= 2
+
+
+# -- The data version itself ----------------------------------------------------------------
+
+
+def test_the_data_version_changes_with_another_connections_commit_only(tmp_path):
+    import sqlite3
+
+    path = str(tmp_path / "v.sqlite3")
+    writer = sqlite3.connect(path, isolation_level=None)
+    writer.execute("PRAGMA journal_mode=WAL")
+    writer.execute("CREATE TABLE t (x INTEGER)")
+    version = DataVersion(path)
+    first = version.read()
+    assert version.read() == first  # reading changes nothing
+    writer.execute("INSERT INTO t VALUES (1)")
+    second = version.read()
+    assert second != first
+    writer.execute("BEGIN")
+    writer.execute("INSERT INTO t VALUES (2)")
+    assert version.read() == second  # not committed yet
+    writer.execute("ROLLBACK")
+    assert version.read() == second  # rolled back: nothing was committed
+    version.close()
+    writer.close()
+
+
+def test_a_forked_process_opens_its_own_connection(tmp_path, monkeypatch):
+    import sqlite3
+
+    path = str(tmp_path / "v.sqlite3")
+    sqlite3.connect(path).close()
+    version = DataVersion(path)
+    version.read()
+    parents = version._connection
+    monkeypatch.setattr(os, "getpid", lambda: -1)  # as a child process would see it
+    version.read()
+    assert version._connection is not parents
+    parents.close()
+
+
+def test_only_a_sqlite_file_has_a_data_version(tmp_path):
+    from liboppi.database import make_engine
+
+    memory = make_engine("sqlite://")
+    on_file = make_engine(f"sqlite:///{tmp_path / 'f.sqlite3'}")
+    assert data_version(memory) is None
+    assert isinstance(data_version(on_file), DataVersion)
+    memory.dispose()
+    on_file.dispose()
