@@ -245,12 +245,6 @@ class DataVersion:
             (value,) = self._connection.execute("PRAGMA data_version").fetchone()
             return int(value)
 
-    def close(self) -> None:
-        with self._lock:
-            if self._connection is not None and self._pid == os.getpid():
-                self._connection.close()
-            self._connection = None
-
 
 def data_version(engine: Engine) -> DataVersion | None:
     """The data version of the engine's SQLite file (see above); None for any other database.

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import NamedTuple
 
 from flask import current_app, g, request
 from flask_login import UserMixin
@@ -20,7 +21,7 @@ from .database import database_data_version, read_connection
 MODULE_PAGE = "learn.module"
 
 
-@dataclass
+@dataclass(frozen=True)
 class SignedInUser(UserMixin):
     """The signed-in user with the roles they hold now."""
 
@@ -67,26 +68,31 @@ class SignedInUser(UserMixin):
         """The user and the module page's rows, read together, or as last read while nothing
         has been committed to the database since (SQLite only: see ``ModulePageReads``)."""
         reads = ModulePageReads.of_app()
-        version = reads.version.read() if reads is not None else None
         key = (user_id, course_id, module_id)
-        if reads is not None:
-            found = reads.entries.get(key)
-            if found is not None and found[0] == version:
-                g.module_page_read = found[2]
-                return found[1]
+        version = reads.version.read() if reads is not None else 0
+        found = reads.entries.get(key) if reads is not None else None
+        if found is not None and found.version == version:
+            g.module_page_read = found.read
+            return found.user
         user, g.module_page_read = progress.signed_in_module_page(
             read_connection(), user_id, course_id, module_id
         )
         if user is None:
             return None
         signed_in = cls.from_session_user(user)
-        if reads is not None and version is not None:
-            reads.remember(key, (version, signed_in, g.module_page_read))
+        if reads is not None:
+            reads.remember(key, _PageEntry(version, signed_in, g.module_page_read))
         return signed_in
 
     def has_role(self, role: str) -> bool:
         """Whether the user holds ``role`` in any library or region."""
         return role in self.principal.roles
+
+
+class _PageEntry(NamedTuple):
+    version: int  # the data version read before the rows
+    user: SignedInUser
+    read: progress.PageRead
 
 
 class ModulePageReads:
@@ -107,11 +113,9 @@ class ModulePageReads:
 
     def __init__(self, version: DataVersion) -> None:
         self.version = version
-        self.entries: dict[tuple[int, str, str], tuple[int, SignedInUser, progress.PageRead]] = {}
+        self.entries: dict[tuple[int, str, str], _PageEntry] = {}
 
-    def remember(
-        self, key: tuple[int, str, str], entry: tuple[int, SignedInUser, progress.PageRead]
-    ) -> None:
+    def remember(self, key: tuple[int, str, str], entry: _PageEntry) -> None:
         if len(self.entries) >= self.MAX_ENTRIES:
             self.entries.clear()
         self.entries[key] = entry

@@ -137,7 +137,6 @@ def test_the_data_version_changes_with_another_connections_commit_only(tmp_path)
     assert version.read() == second  # not committed yet
     writer.execute("ROLLBACK")
     assert version.read() == second  # rolled back: nothing was committed
-    version.close()
     writer.close()
 
 
