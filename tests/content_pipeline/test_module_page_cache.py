@@ -199,3 +199,25 @@ def test_the_page_is_in_the_language_babel_picks_from_the_session_then_the_user(
         session["locale"] = "sv"  # this session's own choice comes first
     for _ in range(2):
         assert _lang(client.get(PAGE).get_data(as_text=True)) == "sv"
+
+
+def test_a_module_marked_completed_says_its_quiz_is_still_to_pass(
+    client, logged_in, imported, db_session
+):
+    page = "/courses/toinen/toinen-finna"
+    user = logged_in("learner")
+    html = client.get(page).get_data(as_text=True)
+    token = CSRF_RE.search(html).group(1)
+    assert client.post(f"{page}/complete", data={"csrf_token": token}).status_code == 302
+
+    html = client.get(page).get_data(as_text=True)
+    assert "Suoritit tämän moduulin" in html
+    assert 'data-status="in_progress"' in html  # the course's rule: modules and quizzes
+    assert "kun olet läpäissyt myös sen testin" in html
+
+    row = db_session.scalar(select(ModuleProgress).where(ModuleProgress.user_id == user.id))
+    row.quiz_passed_at = clock.now()
+    db_session.commit()
+    html = client.get(page).get_data(as_text=True)
+    assert 'data-status="completed"' in html
+    assert "kun olet läpäissyt myös sen testin" not in html
