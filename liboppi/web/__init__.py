@@ -68,7 +68,9 @@ def init_web(app: Flask) -> None:
     limits.init_app(app, limiter)  # its hooks only for requests that met a limit
     xapi_sender.init_app(app)  # the in-process xAPI sender, started by the first request
 
-    from . import admin, auth, login, main  # noqa: F401  (login registers the user loader)
+    from . import admin, auth, login, main  # login registers the user loader
+
+    login.init_app(app)
 
     app.register_blueprint(main.bp)
     app.register_blueprint(auth.bp)

@@ -18,17 +18,10 @@ from sqlalchemy import Connection
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
-from liboppi.database import (
-    DataVersion,
-    data_version,
-    end_read_only,
-    make_engine,
-    make_session_factory,
-)
+from liboppi.database import end_read_only, make_engine, make_session_factory
 
 _ENGINE = "liboppi.engine"
 _READS_ENGINE = "liboppi.reads_engine"
-_DATA_VERSION = "liboppi.data_version"
 
 
 def init_app(app: Flask) -> None:
@@ -43,7 +36,6 @@ def init_app(app: Flask) -> None:
         if engine.dialect.name == "postgresql"
         else engine
     )
-    app.extensions[_DATA_VERSION] = data_version(engine)
     app.teardown_appcontext(_close)
 
 
@@ -59,11 +51,6 @@ def read_connection() -> Connection:
     if "db_reads" not in g:
         g.db_reads = current_app.extensions[_READS_ENGINE].connect()
     return g.db_reads
-
-
-def database_data_version() -> DataVersion | None:
-    """The app's SQLite data version (``liboppi.database.DataVersion``); None on PostgreSQL."""
-    return current_app.extensions[_DATA_VERSION]
 
 
 def _close(exc: BaseException | None) -> None:

@@ -5,17 +5,17 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import NamedTuple
 
-from flask import current_app, g, request
+from flask import Flask, current_app, g, request
 from flask_login import UserMixin
 from flask_login.utils import _create_identifier
 
-from liboppi.database import DataVersion
+from liboppi.database import DataVersion, data_version
 from liboppi.extensions import login_manager
 from liboppi.services import progress
 from liboppi.services.accounts import SessionUser, load_session_user
 from liboppi.services.authz import Principal
 
-from .database import database_data_version, read_connection
+from .database import read_connection
 
 #: The endpoint whose page is read with its user (``learn.module``).
 MODULE_PAGE = "learn.module"
@@ -67,7 +67,7 @@ class SignedInUser(UserMixin):
     def _load_with_page(cls, user_id: int, course_id: str, module_id: str) -> SignedInUser | None:
         """The user and the module page's rows, read together, or as last read while nothing
         has been committed to the database since (SQLite only: see ``ModulePageReads``)."""
-        reads = ModulePageReads.of_app()
+        reads = kept_reads(current_app)
         key = (user_id, course_id, module_id)
         version = reads.version.read() if reads is not None else 0
         found = reads.entries.get(key) if reads is not None else None
@@ -120,17 +120,19 @@ class ModulePageReads:
             self.entries.clear()
         self.entries[key] = entry
 
-    @classmethod
-    def of_app(cls) -> ModulePageReads | None:
-        extensions = current_app.extensions
-        found = extensions.get(_PAGE_READS, False)
-        if found is False:
-            version = database_data_version()
-            found = extensions[_PAGE_READS] = cls(version) if version is not None else None
-        return found
-
 
 _PAGE_READS = "liboppi.module_page_reads"
+
+
+def init_app(app: Flask) -> None:
+    """Keep module pages' reads for ``app`` when its database has a data version (SQLite)."""
+    version = data_version(app.extensions["liboppi.engine"])
+    app.extensions[_PAGE_READS] = ModulePageReads(version) if version is not None else None
+
+
+def kept_reads(app: Flask) -> ModulePageReads | None:
+    """``app``'s kept module page reads; None when it keeps none (PostgreSQL)."""
+    return app.extensions[_PAGE_READS]
 
 
 @login_manager.user_loader
