@@ -246,13 +246,138 @@ class DataVersion:
             return int(value)
 
 
-def data_version(engine: Engine) -> DataVersion | None:
-    """The data version of the engine's SQLite file (see above); None for any other database.
+#: The channel PostgreSQL's triggers notify on when a commit changes a table a module page
+#: reads (migration 0008).
+CHANGES_CHANNEL = "liboppi_changes"
+#: The listener connection's ``application_name``, as ``pg_stat_activity`` shows it.
+LISTENER_NAME = "liboppi change listener"
 
-    PostgreSQL has no such number to read without a round trip to the server, which is
-    what a cache checked with it would save; an in-memory SQLite database is private to
-    its one connection.
+
+class ChangeListener:
+    """A number that changes whenever what a module page reads is committed to PostgreSQL.
+
+    PostgreSQL has no number like SQLite's data version that could be read without a round
+    trip to the server, the very cost a cache checked with it would save. Instead, a thread
+    of the process listens on ``CHANGES_CHANNEL`` on a connection of its own: triggers on
+    every table a module page reads (migration 0008) notify it when a transaction that
+    changed one commits, and each notification changes the number. So does every commit
+    that wrote, made by this process through SQLAlchemy, at once (``_note_commit``), so a
+    process sees its own writes on its next request.
+
+    What this gives up against reading every time: another process's commit acts here when
+    its notification arrives, not when the commit returns; on the same machine that is a
+    fraction of a millisecond, and at most ``MAX_SILENCE`` when the listener is stuck.
+    ``read`` returns None, and nothing may be reused, until the listener has started
+    listening, while it is disconnected, and whenever its last check of the connection
+    (a round trip every ``HEARTBEAT`` seconds, which also proves every notification sent
+    before it was received) started more than ``MAX_SILENCE`` seconds ago. On
+    reconnecting the number changes, since notifications sent meanwhile were lost. The
+    thread starts with the first ``read`` in each process (never shared across a fork) and
+    stops when the engine is disposed.
     """
+
+    HEARTBEAT = 0.5
+    MAX_SILENCE = 1.5
+    RETRY = 1.0
+
+    def __init__(self, engine: Engine) -> None:
+        self._dialect = engine.dialect
+        self._url = engine.url
+        self._lock = threading.Lock()
+        self._generation = 0
+        self._live = False
+        self._checked_at = 0.0
+        self._pid = 0
+        self._stopped = threading.Event()
+        #: The server process of the listening connection, while there is one.
+        self.backend_pid: int | None = None
+        _listeners[id(self)] = self
+        event.listen(engine, "engine_disposed", lambda _engine: self.stop())
+
+    def read(self) -> int | None:
+        """The current number, or None when changes may be going unheard (see above)."""
+        if self._pid != os.getpid():
+            self._start()
+        if not self._live or time.monotonic() - self._checked_at > self.MAX_SILENCE:
+            return None
+        return self._generation
+
+    def changed(self) -> None:
+        with self._lock:
+            self._generation += 1
+
+    def stop(self) -> None:
+        self._stopped.set()
+        self._live = False
+        _listeners.pop(id(self), None)
+
+    def _start(self) -> None:
+        with self._lock:
+            if self._pid == os.getpid() or self._stopped.is_set():
+                return
+            self._pid = os.getpid()
+            self._live = False
+        threading.Thread(target=self._listen, name="liboppi-change-listener", daemon=True).start()
+
+    def _connect(self) -> Any:
+        arguments, options = self._dialect.create_connect_args(self._url)
+        options = {**options, "application_name": LISTENER_NAME}
+        connection = self._dialect.loaded_dbapi.connect(*arguments, **options)
+        connection.autocommit = True
+        return connection
+
+    def _listen(self) -> None:
+        pid = os.getpid()
+        while not self._stopped.is_set() and self._pid == pid:
+            try:
+                with self._connect() as connection:
+                    checked_at = time.monotonic()
+                    connection.execute(f"LISTEN {CHANGES_CHANNEL}")
+                    self.backend_pid = connection.info.backend_pid
+                    self.changed()  # what was committed while nobody listened is unknown
+                    self._checked_at, self._live = checked_at, True
+                    while not self._stopped.is_set() and self._pid == pid:
+                        for _notify in connection.notifies(timeout=self.HEARTBEAT):
+                            self.changed()
+                        checked_at = time.monotonic()
+                        connection.execute("SELECT 1")
+                        # Those that came with the check's answer (kept for notifies()).
+                        for _notify in connection.notifies(timeout=0):
+                            self.changed()
+                        self._checked_at = checked_at
+            except (self._dialect.loaded_dbapi.Error, OSError):
+                pass
+            finally:
+                if self._pid == pid:  # else a newer thread (after a fork) owns the state
+                    self._live = False
+                    self.backend_pid = None
+            self._stopped.wait(self.RETRY)
+
+
+#: Listeners by their id, for ``_note_commit``; a listener leaves when its engine is disposed.
+_listeners: dict[int, ChangeListener] = {}
+
+
+@event.listens_for(Engine, "commit")
+def _note_commit(connection) -> None:
+    """A commit by this process, through any engine: every listener's number changes now.
+
+    Only a transaction that wrote (or may have: ``_note_write``) counts; a request that only
+    read ends with a COMMIT too (``end_read_only``). The trigger's notification changes the
+    number again when it arrives.
+    """
+    if _listeners and connection.info.get(_WROTE) is not False:
+        for listener in list(_listeners.values()):
+            listener.changed()
+
+
+def data_version(engine: Engine) -> DataVersion | ChangeListener | None:
+    """The engine's data version: a SQLite file's (``DataVersion``), PostgreSQL's told by its
+    notifications (``ChangeListener``); None for an in-memory SQLite database, which is
+    private to its one connection.
+    """
+    if engine.dialect.name == "postgresql":
+        return ChangeListener(engine)
     if engine.dialect.name != "sqlite":
         return None
     path = engine.url.database

@@ -9,7 +9,7 @@ from flask import Flask, current_app, g, request
 from flask_login import UserMixin
 from flask_login.utils import _create_identifier
 
-from liboppi.database import DataVersion, data_version
+from liboppi.database import ChangeListener, DataVersion, data_version
 from liboppi.extensions import login_manager
 from liboppi.services import progress
 from liboppi.services.accounts import SessionUser, load_session_user
@@ -66,21 +66,22 @@ class SignedInUser(UserMixin):
     @classmethod
     def _load_with_page(cls, user_id: int, course_id: str, module_id: str) -> SignedInUser | None:
         """The user and the module page's rows, read together, or as last read while nothing
-        has been committed to the database since (SQLite only: see ``ModulePageReads``)."""
+        has been committed to the database since (see ``ModulePageReads``)."""
         reads = kept_reads(current_app)
         key = (user_id, course_id, module_id)
-        version = reads.version.read() if reads is not None else 0
-        found = reads.entries.get(key) if reads is not None else None
-        if found is not None and found.version == version:
-            g.module_page_read = found.read
-            return found.user
+        version = reads.version.read() if reads is not None else None
+        if version is not None:
+            found = reads.entries.get(key)
+            if found is not None and found.version == version:
+                g.module_page_read = found.read
+                return found.user
         user, g.module_page_read = progress.signed_in_module_page(
             read_connection(), user_id, course_id, module_id
         )
         if user is None:
             return None
         signed_in = cls.from_session_user(user)
-        if reads is not None:
+        if version is not None:
             reads.remember(key, _PageEntry(version, signed_in, g.module_page_read))
         return signed_in
 
@@ -98,20 +99,24 @@ class _PageEntry(NamedTuple):
 class ModulePageReads:
     """A module page's user and light rows per user and page, with the data version read at.
 
-    SQLite's data version (``liboppi.database.DataVersion``) changes with every commit to the
-    database by any connection but its own, in any process; it is read *before* the rows, so
-    an entry whose version is still the current one holds what reading again would return:
-    a deactivated user, a new password, a role, a module completed or a new import all act
-    on the next request, as before. A page view that records the learner's progress commits
-    too, so the entry it was served from is not used again. On PostgreSQL there is no such
-    number to read without a round trip to the server, so there is no such cache there.
-    The entries (at most ``MAX_ENTRIES`` per database, then started afresh) are never
-    changed after they are made: a request gets the same objects another one got.
+    The data version (``liboppi.database.data_version``) changes with every commit to the
+    database by any connection, in any process: on SQLite it is the file's own
+    ``PRAGMA data_version``; on PostgreSQL a number changed by the server's notifications
+    of commits to the tables a module page reads, and at once by this process's own
+    commits (``ChangeListener``, where what that gives up is written down). It is read
+    *before* the rows, so an entry whose version is still the current one holds what
+    reading again would return: a deactivated user, a new password, a role, a module
+    completed or a new import all act on the next request after the commit is known here.
+    A page view that records the learner's progress commits too, so the entry it was
+    served from is not used again. While the version cannot be known (None: PostgreSQL's
+    listener is not listening), every view reads and nothing is kept. The entries (at most
+    ``MAX_ENTRIES`` per database, then started afresh) are never changed after they are
+    made: a request gets the same objects another one got.
     """
 
     MAX_ENTRIES = 4096
 
-    def __init__(self, version: DataVersion) -> None:
+    def __init__(self, version: DataVersion | ChangeListener) -> None:
         self.version = version
         self.entries: dict[tuple[int, str, str], _PageEntry] = {}
 
@@ -125,13 +130,13 @@ _PAGE_READS = "liboppi.module_page_reads"
 
 
 def init_app(app: Flask) -> None:
-    """Keep module pages' reads for ``app`` when its database has a data version (SQLite)."""
+    """Keep module pages' reads for ``app`` when its database has a data version."""
     version = data_version(app.extensions["liboppi.engine"])
     app.extensions[_PAGE_READS] = ModulePageReads(version) if version is not None else None
 
 
 def kept_reads(app: Flask) -> ModulePageReads | None:
-    """``app``'s kept module page reads; None when it keeps none (PostgreSQL)."""
+    """``app``'s kept module page reads; None when it keeps none (in-memory SQLite)."""
     return app.extensions[_PAGE_READS]
 
 

@@ -1,0 +1,163 @@
+"""PostgreSQL's data version: a number told of every commit to what a module page reads, by
+the server's notifications and by this process's own commits; unknown (None) whenever a
+change could go unheard."""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Callable, Iterator
+
+import psycopg
+import pytest
+from sqlalchemy import Table, text
+from sqlalchemy.sql.util import find_tables
+
+from liboppi import database
+from liboppi.database import ChangeListener, data_version
+from liboppi.services import progress
+
+
+@pytest.fixture
+def url(database_url) -> str:
+    if not database_url.startswith("postgresql"):
+        pytest.skip("the change listener is PostgreSQL's; SQLite has its data version")
+    return database_url
+
+
+@pytest.fixture
+def engine(url):
+    engine = database.make_engine(url)
+    yield engine
+    engine.dispose()
+
+
+def wait_for(condition: Callable[[], object], what: str, timeout: float = 15.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"not within {timeout} s: {what}")
+        time.sleep(0.01)
+
+
+@pytest.fixture
+def listener(engine) -> ChangeListener:
+    found = data_version(engine)
+    assert isinstance(found, ChangeListener)
+    wait_for(lambda: found.read() is not None, "the listener listens")
+    return found
+
+
+@pytest.fixture
+def raw(url) -> Iterator[psycopg.Connection]:
+    """A connection of another client: no commit of it passes through this process's engines."""
+    with psycopg.connect(url.replace("postgresql+psycopg://", "postgresql://")) as connection:
+        yield connection
+
+
+def _touch(connection: psycopg.Connection, table: str) -> None:
+    # A statement-level trigger fires whether or not any row matched.
+    connection.execute(f"UPDATE {table} SET id = id WHERE false")
+
+
+def _fence(listener: ChangeListener, raw: psycopg.Connection, before: int) -> int:
+    """Commit a change that notifies and wait for it: notifications arrive in commit order, so
+    whatever an earlier commit sent has arrived by then. The version after it."""
+    _touch(raw, "users")
+    raw.commit()
+    wait_for(lambda: listener.read() not in (None, before), "the fence's notification")
+    return listener.read()
+
+
+def test_another_clients_commit_changes_the_version_and_its_rollback_does_not(listener, raw):
+    before = listener.read()
+    _touch(raw, "memberships")
+    raw.rollback()
+    assert _fence(listener, raw, before) == before + 1  # the fence's only
+    before = listener.read()
+    _touch(raw, "module_progress")
+    raw.commit()
+    wait_for(lambda: listener.read() != before, "the commit's notification")
+    assert listener.read() == before + 1
+
+
+def test_a_commit_of_many_statements_and_tables_is_one_change(listener, raw):
+    before = listener.read()
+    for table in ("users", "memberships", "courses", "users"):
+        _touch(raw, table)
+    raw.commit()
+    assert _fence(listener, raw, before + 1) == before + 2
+
+
+def test_answers_attempts_and_the_outbox_notify_nothing(listener, raw):
+    before = listener.read()
+    for table in ("quiz_answers", "quiz_attempts", "outbox_statements", "xapi_delivery_state"):
+        _touch(raw, table)
+    raw.commit()
+    assert _fence(listener, raw, before) == before + 1
+
+
+def test_every_table_a_module_page_reads_notifies(url, raw):
+    statement = progress._SIGNED_IN_PAGE.statement
+    read = {
+        (t.element if not isinstance(t, Table) else t).name
+        for t in find_tables(statement, include_aliases=True, include_joins=True)
+        if isinstance(getattr(t, "element", t), Table)
+    }
+    assert {"users", "memberships", "courses", "modules", "module_versions"} <= read
+    triggered = {
+        name
+        for (name,) in raw.execute(
+            "SELECT c.relname FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid "
+            "WHERE t.tgname = 'liboppi_notify_change'"
+        )
+    }
+    assert read <= triggered
+
+
+def test_this_process_commits_change_it_at_once_when_they_wrote(listener, engine):
+    before = listener.read()
+    with engine.connect() as connection:  # reads only, and ends with COMMIT
+        connection.execute(text("SELECT count(*) FROM users"))
+        connection.commit()
+    assert listener.read() == before
+    with engine.begin() as connection:
+        connection.execute(text("UPDATE users SET id = id WHERE false"))
+    assert listener.read() != before  # no waiting for the notification
+
+
+def test_a_lost_connection_keeps_nothing_until_listening_again(listener, raw):
+    before = listener.read()
+    pid = listener.backend_pid
+    raw.execute("SELECT pg_terminate_backend(%s)", (pid,))
+    raw.commit()
+    wait_for(lambda: listener.read() is None, "the listener notices the loss")
+    wait_for(lambda: listener.read() is not None, "the listener listens again")
+    assert listener.backend_pid != pid
+    assert listener.read() > before  # what was missed meanwhile counts as a change
+
+
+def test_a_listener_not_heard_from_lately_keeps_nothing(listener, monkeypatch):
+    monkeypatch.setattr(ChangeListener, "MAX_SILENCE", 0.0)
+    assert listener.read() is None
+
+
+def test_a_disposed_engine_stops_its_listener(engine, listener, raw):
+    pid = listener.backend_pid
+    engine.dispose()
+    assert listener.read() is None
+    raw.autocommit = True  # pg_stat_activity is read once per transaction
+    wait_for(
+        lambda: not raw.execute("SELECT 1 FROM pg_stat_activity WHERE pid = %s", (pid,)).fetchall(),
+        "the listener's connection is closed",
+    )
+    assert listener.read() is None
+
+
+def test_a_forked_process_listens_on_its_own_connection(listener, monkeypatch):
+    parents = listener.backend_pid
+    real = os.getpid()
+    monkeypatch.setattr(os, "getpid", lambda: real + 1)  # as a child process would see it
+    assert listener.read() is None  # not listening yet in this "process"
+    wait_for(lambda: listener.read() is not None, "the child's listener listens")
+    assert listener.backend_pid != parents
