@@ -51,7 +51,9 @@ class SignedInUser(UserMixin):
 
     @classmethod
     def load(cls, user_id: int) -> SignedInUser | None:
-        """The active user ``user_id`` as read now (outside the request's transaction), or None.
+        """The active user ``user_id`` as read now (outside the request's transaction), or as
+        last read while no commit to what it was read from is known (``ModulePageReads``);
+        None when there is no such active user.
 
         On a module page, the page's first query is read in the same statement (one round
         trip to the database instead of two) and left in ``g`` for the view.
@@ -60,8 +62,19 @@ class SignedInUser(UserMixin):
             return cls._load_with_page(
                 user_id, request.view_args["course_id"], request.view_args["module_id"]
             )
+        reads = kept_reads(current_app)
+        version = reads.version.read() if reads is not None else None
+        if version is not None:
+            found = reads.users.get(user_id)
+            if found is not None and found[0] == version:
+                return found[1]
         user = load_session_user(read_connection(), user_id)
-        return cls.from_session_user(user) if user is not None else None
+        if user is None:
+            return None
+        signed_in = cls.from_session_user(user)
+        if version is not None:
+            reads.remember_user(user_id, (version, signed_in))
+        return signed_in
 
     @classmethod
     def _load_with_page(cls, user_id: int, course_id: str, module_id: str) -> SignedInUser | None:
@@ -97,7 +110,8 @@ class _PageEntry(NamedTuple):
 
 
 class ModulePageReads:
-    """A module page's user and light rows per user and page, with the data version read at.
+    """A module page's user and light rows per user and page, and any other request's user
+    per user, with the data version read at.
 
     The data version (``liboppi.database.data_version``) changes with every commit to the
     database by any connection, in any process: on SQLite it is the file's own
@@ -119,11 +133,18 @@ class ModulePageReads:
     def __init__(self, version: DataVersion | ChangeListener) -> None:
         self.version = version
         self.entries: dict[tuple[int, str, str], _PageEntry] = {}
+        #: Any other request's user, by id, with the version read at: the same rule.
+        self.users: dict[int, tuple[int, SignedInUser]] = {}
 
     def remember(self, key: tuple[int, str, str], entry: _PageEntry) -> None:
         if len(self.entries) >= self.MAX_ENTRIES:
             self.entries.clear()
         self.entries[key] = entry
+
+    def remember_user(self, user_id: int, entry: tuple[int, SignedInUser]) -> None:
+        if len(self.users) >= self.MAX_ENTRIES:
+            self.users.clear()
+        self.users[user_id] = entry
 
 
 _PAGE_READS = "liboppi.module_page_reads"

@@ -211,3 +211,35 @@ def test_while_postgresql_changes_could_go_unheard_every_view_reads(
     assert client.get(PAGE).status_code == 200
     assert client.get(PAGE).status_code == 200
     assert page_reads == [user.id, user.id]
+
+
+@pytest.fixture
+def user_reads(monkeypatch) -> list[int]:
+    """The user ids of every read of a signed-in user outside a module page."""
+    from liboppi.web import login
+
+    made: list[int] = []
+    read = login.load_session_user
+
+    def counted(connection, user_id):
+        made.append(user_id)
+        return read(connection, user_id)
+
+    monkeypatch.setattr(login, "load_session_user", counted)
+    return made
+
+
+def test_any_other_page_reuses_its_user_until_a_commit(
+    client, logged_in, listening, user_reads, db_session
+):
+    user = logged_in("learner")
+    assert client.get("/quizzes/").status_code == 200
+    user_reads.clear()
+    assert client.get("/quizzes/").status_code == 200
+    assert client.get("/quizzes/").status_code == 200
+    assert user_reads == []
+    db_session.execute(update(User).where(User.id == user.id).values(is_active=False))
+    db_session.commit()
+    response = client.get("/quizzes/")
+    assert response.status_code == 302 and "/login" in response.headers["Location"]
+    assert user_reads == [user.id]
