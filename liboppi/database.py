@@ -428,6 +428,23 @@ class DriverStatement:
         compiled = self._compile(connection.dialect)
         return connection.exec_driver_sql(compiled.sql, compiled.parameters(values)).rowcount
 
+    def rowcount_autocommit(self, connection, values: Mapping[str, Any]) -> int:
+        """``rowcount`` on a connection in autocommit mode, straight through a driver cursor
+        as ``rows`` runs a SELECT: the statement is its own transaction, so there is no
+        transaction whose writes the engine's events would note (``_note_write``), and
+        SQLAlchemy's execution context around it cost more than a small write."""
+        compiled = self._compile(connection.dialect)
+        parameters = compiled.parameters(values)
+        cursor = connection.connection.cursor()
+        try:
+            cursor.execute(compiled.sql, parameters)
+            return cursor.rowcount
+        except connection.dialect.loaded_dbapi.Error as error:
+            connection._handle_dbapi_exception(error, compiled.sql, parameters, cursor, None)
+            raise  # not reached: the call above raises SQLAlchemy's wrapped error
+        finally:
+            cursor.close()
+
     def rows(self, connection, values: Mapping[str, Any]) -> list[Any]:
         """Run the SELECT with ``values``; its rows as named tuples, values as SQLAlchemy's.
 

@@ -32,7 +32,19 @@ from dataclasses import dataclass, field, fields, replace
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import bindparam, case, func, select, update
+from sqlalchemy import (
+    Connection,
+    bindparam,
+    case,
+    func,
+    literal_column,
+    null,
+    or_,
+    select,
+    type_coerce,
+    union_all,
+    update,
+)
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
@@ -377,39 +389,73 @@ _LOAD_SELECT = (
     .outerjoin(Course.__table__, Course.__table__.c.stable_id == Quiz.__table__.c.course_id)
     .where(_ATTEMPTS.c.id == bindparam("attempt_id"), _ATTEMPTS.c.user_id == bindparam("user_id"))
 )
-_LOAD = DriverStatement(_LOAD_SELECT)
 _LOAD_LOCKED = DriverStatement(_LOAD_SELECT.with_for_update(of=_ATTEMPTS))
-_ANSWERS = DriverStatement(
-    select(*(_ANSWERS_TABLE.c[name] for name in _ANSWER_FIELDS)).where(
-        _ANSWERS_TABLE.c.attempt_id == bindparam("attempt_id")
-    )
+_ANSWERS_SELECT = select(*(_ANSWERS_TABLE.c[name] for name in _ANSWER_FIELDS)).where(
+    _ANSWERS_TABLE.c.attempt_id == bindparam("attempt_id")
 )
+_ANSWERS = DriverStatement(_ANSWERS_SELECT)
+_LOAD_WIDTH = len(_LOAD_SELECT.selected_columns)
 
 
-def load(session: Session, user_id: int, attempt_id: int, *, lock: bool = False) -> Loaded:
+def _load_with_answers_query() -> Any:
+    """The attempt's row (``part`` 0) and its answers' rows (``part`` 1) in one statement, for
+    a load without the lock: one round trip to a PostgreSQL server instead of two. Each part
+    has the other's columns as NULLs of the same types, so both come back as one row type."""
+    attempt_columns = list(_LOAD_SELECT.selected_columns)
+    answer_columns = list(_ANSWERS_SELECT.selected_columns)
+
+    def nulls(columns: list[Any]) -> list[Any]:
+        return [type_coerce(null(), c.type) for c in columns]
+
+    attempt = _LOAD_SELECT.with_only_columns(
+        literal_column("0").label("part"), *attempt_columns, *nulls(answer_columns)
+    )
+    answers = _ANSWERS_SELECT.with_only_columns(
+        literal_column("1"), *nulls(attempt_columns), *answer_columns
+    )
+    return union_all(attempt, answers).order_by(literal_column("part"))
+
+
+_LOAD_WITH_ANSWERS = DriverStatement(_load_with_answers_query())
+
+
+def load(
+    session: Session,
+    user_id: int,
+    attempt_id: int,
+    *,
+    lock: bool = False,
+    connection: Connection | None = None,
+) -> Loaded:
     """Load the user's attempt; NotFound for anyone else's (its existence is not revealed).
 
     ``lock`` takes the row lock (PostgreSQL) so a concurrent submit waits for this request;
     the answers are read after it, so they are the ones as of the lock. SQLite has no row
     locks: there, answer writes are conditional instead (see ``upsert_answer``) and
-    ``finish`` reads the answers again after claiming the attempt.
+    ``finish`` reads the answers again after claiming the attempt. ``connection``, when
+    given, is read on instead of the session's (``save_unlocked``'s autocommit reads).
     """
-    connection = session.connection()
-    rows = (_LOAD_LOCKED if lock else _LOAD).rows(
-        connection, {"attempt_id": attempt_id, "user_id": user_id}
-    )
-    if not rows:
-        raise NotFound("attempt")
-    (row,) = rows
+    if connection is None:
+        connection = session.connection()
+    values = {"attempt_id": attempt_id, "user_id": user_id}
+    if lock:
+        rows = _LOAD_LOCKED.rows(connection, values)
+        if not rows:
+            raise NotFound("attempt")
+        (row,) = rows
+        answer_rows = _ANSWERS.rows(connection, {"attempt_id": attempt_id})
+    else:
+        rows = _LOAD_WITH_ANSWERS.rows(connection, values)
+        if not rows or rows[0][0] != 0:
+            raise NotFound("attempt")
+        row = rows[0][1 : 1 + _LOAD_WIDTH]
+        answer_rows = [r[1 + _LOAD_WIDTH :] for r in rows[1:]]
     attempt = AttemptRecord(*row[:_ATTEMPT_WIDTH])
     version_quiz, number, content_hash, stable_id, public_id, *course = row[_ATTEMPT_WIDTH:]
     assert version_quiz == attempt.quiz_id
     quiz = QuizRef(attempt.quiz_id, stable_id)
     version = VersionRef(attempt.quiz_version_id, number, content_hash)
-    answers = {
-        answer.question_id: SavedAnswer(*answer)
-        for answer in _ANSWERS.rows(connection, {"attempt_id": attempt.id})
-    }
+    answers = {answer[1]: SavedAnswer(*answer) for answer in answer_rows}
     source = source_of(session, quiz, version)
     return Loaded(
         attempt,
@@ -957,62 +1003,10 @@ def save_answers(
         close_expired(session, loaded, recorder)
         return SaveOutcome("late")
     now = clock.now()
-    immediate = loaded.settings.feedback == "immediately"
-    in_attempt = set(attempt.question_ids)
-    saved: list[str] = []
-    invalid: list[str] = []
-    locked: list[str] = []
-    changes: list[Change] = []
-    for question_id, raw in responses.items():
-        if question_id not in in_attempt:
-            continue
-        question = loaded.source.get_question(question_id)
-        existing = loaded.answers.get(question_id)
-        if existing is not None and existing.is_final:
-            locked.append(question_id)
-            continue
-        response = clean_response(raw)
-        question_type = get_question_type(question.type)
-        try:
-            canonical = question_type.normalise_response(response)
-            is_valid = True
-        except ResponseInvalid:
-            canonical = None
-            is_valid = False
-        if not is_valid:
-            invalid.append(question_id)
-        answered = not is_valid or canonical not in (None, "", [], {})
-        if existing is None and not answered:
-            continue
-        if existing is not None and existing.response == response:
-            saved.append(question_id)
-            continue
-        result = grading.grade(question, response)
-        is_final = immediate and is_valid and answered
-        records = not attempt.is_practice and answered and is_valid
-        changes.append(Change(question, response, canonical, is_valid, result, is_final, records))
+    saved, invalid, locked, changes = plan_changes(loaded, responses)
     # Whatever the statements need is read, and the statements built, before the first
     # write, so the write transaction (SQLite's one writer at a time) stays short.
-    recording = None
-    planned: list[tuple[xs.Statement, float | None] | None] = []
-    if any(change.records for change in changes):
-        recording = recording_for(session, loaded, recorder)
-        latest = max((a.saved_at for a in loaded.answers.values()), default=attempt.started_at)
-        for change in changes:
-            existing = loaded.answers.get(change.question.id)
-            seconds = (
-                existing.seconds_spent
-                if existing is not None
-                else max(0.0, (now - latest).total_seconds())
-            )
-            latest = now
-            if change.records:
-                statement = answered_statement(
-                    loaded, change.question, change.canonical, change.result, seconds, recording
-                )
-                planned.append((statement, seconds))
-            else:
-                planned.append(None)
+    recording, planned = plan_statements(session, loaded, changes, recorder, now)
     written = 0
     for number, change in enumerate(changes):
         question_id = change.question.id
@@ -1056,6 +1050,77 @@ def save_answers(
             )
         outbox.enqueue(session, statement, user_id=attempt.user_id, library_id=recording.library_id)
     return SaveOutcome("saved", tuple(saved), tuple(invalid), tuple(locked), now)
+
+
+def plan_changes(
+    loaded: Loaded, responses: Mapping[str, Any]
+) -> tuple[list[str], list[str], list[str], list[Change]]:
+    """Grade what a save request sends: the question ids saved already (the same response
+    again), invalid and locked (final), and the changes to write."""
+    immediate = loaded.settings.feedback == "immediately"
+    in_attempt = set(loaded.attempt.question_ids)
+    saved: list[str] = []
+    invalid: list[str] = []
+    locked: list[str] = []
+    changes: list[Change] = []
+    for question_id, raw in responses.items():
+        if question_id not in in_attempt:
+            continue
+        question = loaded.source.get_question(question_id)
+        existing = loaded.answers.get(question_id)
+        if existing is not None and existing.is_final:
+            locked.append(question_id)
+            continue
+        response = clean_response(raw)
+        question_type = get_question_type(question.type)
+        try:
+            canonical = question_type.normalise_response(response)
+            is_valid = True
+        except ResponseInvalid:
+            canonical = None
+            is_valid = False
+        if not is_valid:
+            invalid.append(question_id)
+        answered = not is_valid or canonical not in (None, "", [], {})
+        if existing is None and not answered:
+            continue
+        if existing is not None and existing.response == response:
+            saved.append(question_id)
+            continue
+        result = grading.grade(question, response)
+        is_final = immediate and is_valid and answered
+        records = not loaded.attempt.is_practice and answered and is_valid
+        changes.append(Change(question, response, canonical, is_valid, result, is_final, records))
+    return saved, invalid, locked, changes
+
+
+def plan_statements(
+    session: Session, loaded: Loaded, changes: Sequence[Change], recorder: Recorder, now: datetime
+) -> tuple[Recording | None, list[tuple[xs.Statement, float] | None]]:
+    """The ``question_answered`` statement of each change that records one (else None), with
+    the time to answer it carries: a saved answer's own, else the time since the attempt's
+    latest save (or its start)."""
+    if not any(change.records for change in changes):
+        return None, []
+    recording = recording_for(session, loaded, recorder)
+    latest = max((a.saved_at for a in loaded.answers.values()), default=loaded.attempt.started_at)
+    planned: list[tuple[xs.Statement, float] | None] = []
+    for change in changes:
+        existing = loaded.answers.get(change.question.id)
+        seconds = (
+            existing.seconds_spent
+            if existing is not None
+            else max(0.0, (now - latest).total_seconds())
+        )
+        latest = now
+        if change.records:
+            statement = answered_statement(
+                loaded, change.question, change.canonical, change.result, seconds, recording
+            )
+            planned.append((statement, seconds))
+        else:
+            planned.append(None)
+    return recording, planned
 
 
 @dataclass(frozen=True, slots=True)
@@ -1206,18 +1271,7 @@ def write_answer(
     existing = loaded.answers.get(question.id)
     if canonical is ...:
         canonical = canonical_or_none(question, response)
-    values: dict[str, Any] = {
-        "response": response,
-        "canonical": canonical if is_valid else None,
-        "is_valid": is_valid,
-        "saved_at": now,
-        "is_final": is_final,
-        "score": result.score if result is not None else None,
-        "points": result.score * question.points
-        if result is not None and result.score is not None
-        else None,
-        "is_correct": result.is_correct if result is not None else None,
-    }
+    values = _answer_values(question, response, now, is_valid, result, is_final, canonical)
     connection = session.connection()
     is_recorded = False
     if existing is not None:
@@ -1264,6 +1318,162 @@ def write_answer(
         _update_held(session, answer.id, {name: getattr(answer, name) for name in _ANSWER_FIELDS})
     loaded.answers[question.id] = answer
     return answer, is_recorded
+
+
+def _answer_values(
+    question: Question,
+    response: Any,
+    now: datetime,
+    is_valid: bool,
+    result: Result | None,
+    is_final: bool,
+    canonical: Any,
+) -> dict[str, Any]:
+    """The columns a save of an answer sets (``_ANSWER_CHANGES``)."""
+    return {
+        "response": response,
+        "canonical": canonical if is_valid else None,
+        "is_valid": is_valid,
+        "saved_at": now,
+        "is_final": is_final,
+        "score": result.score if result is not None else None,
+        "points": result.score * question.points
+        if result is not None and result.score is not None
+        else None,
+        "is_correct": result.is_correct if result is not None else None,
+    }
+
+
+# -- Saving without the attempt's lock held across round trips (PostgreSQL) --------------------
+
+#: The attempt, still open and within its deadline as the database has it now, locked for the
+#: rest of the statement it is part of (as ``load(lock=True)`` locks it for a transaction).
+_STILL_OPEN = (
+    select(_ATTEMPTS.c.id)
+    .where(
+        _ATTEMPTS.c.id == bindparam("attempt_id"),
+        _ATTEMPTS.c.user_id == bindparam("user_id"),
+        _ATTEMPTS.c.status == AttemptStatus.IN_PROGRESS,
+        or_(
+            _ATTEMPTS.c.deadline_at.is_(None),
+            _ATTEMPTS.c.deadline_at >= bindparam("now", type_=_ATTEMPTS.c.deadline_at.type),
+        ),
+    )
+    .with_for_update()
+    .exists()
+)
+
+
+def _unlocked_update(conditions: Sequence[Any]) -> Any:
+    return (
+        update(_ANSWERS_TABLE)
+        .where(
+            _ANSWERS_TABLE.c.id == bindparam("answer_id"),
+            _ANSWERS_TABLE.c.is_final.is_(False),
+            _STILL_OPEN,
+            *conditions,
+        )
+        .values(
+            {name: bindparam(name, type_=_ANSWERS_TABLE.c[name].type) for name in _ANSWER_CHANGES}
+        )
+        .returning(_ANSWERS_TABLE.c.id)
+    )
+
+
+#: Columns of a first save of an answer, beside ``_ANSWER_CHANGES``.
+_FIRST_SAVE = ("attempt_id", "question_id", "first_saved_at", "seconds_spent")
+
+
+def _unlocked_insert(conditions: Sequence[Any]) -> Any:
+    columns = (*_ANSWER_CHANGES, *_FIRST_SAVE)
+    row = select(*(bindparam(name, type_=_ANSWERS_TABLE.c[name].type) for name in columns)).where(
+        _STILL_OPEN, *conditions
+    )
+    return (
+        pg_insert(_ANSWERS_TABLE)
+        .from_select(list(columns), row)
+        .on_conflict_do_nothing(index_elements=["attempt_id", "question_id"])
+        .returning(_ANSWERS_TABLE.c.id)
+    )
+
+
+_SAVE_UNLOCKED = {
+    True: outbox.AtomicEnqueue(_unlocked_update),
+    False: outbox.AtomicEnqueue(_unlocked_insert),
+}
+
+
+def can_save_unlocked(connection: Connection) -> bool:
+    """Whether ``save_unlocked`` can run on ``connection``'s database (PostgreSQL's)."""
+    return connection.dialect.name == "postgresql"
+
+
+def save_unlocked(
+    session: Session,
+    connection: Connection,
+    loaded: Loaded,
+    responses: Mapping[str, Any],
+    recorder: Recorder,
+) -> SaveOutcome | None:
+    """Save one changed answer of an attempt read without its lock, in one statement that
+    writes the answer and its statement's outbox row, or nothing; None when it wrote nothing
+    or the save is not this simple (then ``save_answers`` does it, under the attempt's lock).
+
+    For the common save, this is the round trips of the locked path (``BEGIN``, the locked
+    attempt, its answers, the write, ``COMMIT``) cut to the unlocked read (``loaded``, read on
+    ``connection``, PostgreSQL in autocommit mode) and one statement. That statement holds
+    everything the lock held the rules to: it locks the attempt's row and writes only while
+    the attempt is still in progress and within its deadline as the database has it then,
+    the answer not final, and (for a first save) no answer to the question saved since the
+    read; with a statement built from a cached origin, only while that origin still holds
+    (``outbox.AtomicEnqueue``). What the unlocked read decided by itself is only what no
+    concurrent save can change: the attempt's questions and version, and the saved answer's
+    time to answer (set at its first save). A response equal to the saved one is saved
+    already and writes nothing, as under the lock. ``session`` is used only for reads a
+    cache does not hold (the origin, a quiz version).
+    """
+    attempt = loaded.attempt
+    if (
+        attempt.status is not AttemptStatus.IN_PROGRESS
+        or attempt.is_practice
+        or is_expired(attempt)
+        or loaded.settings.feedback == "immediately"
+    ):
+        return None
+    now = clock.now()
+    saved, invalid, locked, changes = plan_changes(loaded, responses)
+    if invalid or locked or len(changes) > 1:
+        return None
+    if not changes:
+        return SaveOutcome("saved", tuple(saved), saved_at=now)
+    (change,) = changes
+    if not change.records or change.is_final:
+        return None
+    recording, planned = plan_statements(session, loaded, changes, recorder, now)
+    (plan,) = planned
+    assert recording is not None and plan is not None
+    statement, seconds = plan
+    question = change.question
+    existing = loaded.answers.get(question.id)
+    values = _answer_values(
+        question, change.response, now, change.is_valid, None, False, change.canonical
+    )
+    values |= {"attempt_id": attempt.id, "now": now}
+    if existing is not None:
+        values["answer_id"] = existing.id
+    else:
+        values |= {"question_id": question.id, "first_saved_at": now, "seconds_spent": seconds}
+    stored = _SAVE_UNLOCKED[existing is not None].enqueue(
+        connection,
+        session,
+        statement,
+        user_id=attempt.user_id,
+        library_id=recording.library_id,
+        write_values=values,
+    )
+    if not stored:
+        return None
+    return SaveOutcome("saved", (*saved, question.id), saved_at=now)
 
 
 def _update_held(session: Session, answer_id: int, values: Mapping[str, Any]) -> None:

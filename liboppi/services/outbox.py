@@ -8,12 +8,22 @@ at all. Nothing here talks to the LRS; the sender (``flask xapi worker``/``flush
 from __future__ import annotations
 
 import weakref
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Engine, bindparam, event, func, insert, literal_column, select, update
+from sqlalchemy import (
+    Connection,
+    Engine,
+    bindparam,
+    event,
+    func,
+    insert,
+    literal_column,
+    select,
+    update,
+)
 from sqlalchemy.orm import Session
 
 from liboppi import clock
@@ -339,6 +349,53 @@ class GatedEnqueue:
         values = {**write_values, **_row_values(statement, user_id, library_id, basis)}
         gated = self._plain if basis is None else self._checked
         return gated.rowcount(session.connection(), values) == 1
+
+
+class AtomicEnqueue:
+    """An event's write and its statement's outbox row in one SQL statement that makes both
+    or neither (PostgreSQL), for a connection in autocommit mode, where that statement is
+    its own transaction.
+
+    Like ``GatedEnqueue``, but a statement built from a cached origin has the origin's checks
+    in the write's own conditions, not only in the outbox row's: with no transaction around
+    it, a write made while the row was not could not be completed afterwards. ``write`` is
+    given the extra conditions (none, or the origin's checks) and returns the write, an
+    ``INSERT`` or ``UPDATE ... RETURNING``; its parameters ``user_id`` and ``library_id``, when
+    it has them, are the outbox row's.
+    """
+
+    def __init__(self, write: Callable[[Sequence[Any]], Any]) -> None:
+        def built(conditions: Sequence[Any]) -> DriverStatement:
+            gate = write(conditions).cte("gated_write")
+            written = select(literal_column("1")).select_from(gate).exists()
+            return DriverStatement(_insert_where(written).add_cte(gate))
+
+        self._plain = built(())
+        self._checked = built(_ORIGIN_CHECKS)
+        clash = set(write(()).compile().params) & {*_COLUMNS, *_CHECKED_VALUES} - {
+            "user_id",
+            "library_id",
+        }
+        if clash:
+            raise ValueError(f"the write's parameters clash with the outbox row's: {clash}")
+
+    def enqueue(
+        self,
+        connection: Connection,
+        session: Session,
+        statement: xs.Statement,
+        *,
+        user_id: int | None,
+        library_id: int | None,
+        write_values: Mapping[str, Any],
+    ) -> bool:
+        """Run the write with ``write_values`` and, with it, insert ``statement``; True when
+        both were made, False when neither was (the write's conditions or the cached
+        origin's checks did not hold). ``session`` holds the origins ``origin_for`` gave."""
+        basis = _unverified_basis(session, statement, user_id, library_id)
+        values = {**write_values, **_row_values(statement, user_id, library_id, basis)}
+        gated = self._plain if basis is None else self._checked
+        return gated.rowcount_autocommit(connection, values) == 1
 
 
 # The statements are built once with bound parameters: building a select or insert costs

@@ -25,16 +25,18 @@ from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from markupsafe import Markup
+from sqlalchemy import Connection
+from sqlalchemy.orm import Session
 from werkzeug.datastructures import MultiDict
 
 from liboppi.content.render import render_markdown
 from liboppi.models import AttemptStatus
 from liboppi.services import attempts, item_analysis
 from liboppi.services.attempts import AttemptView, QuestionState, Recorder
-from liboppi.services.errors import Conflict
+from liboppi.services.errors import Conflict, NotFound
 
 from . import request_language
-from .database import get_session
+from .database import get_session, read_connection
 
 bp = Blueprint("quiz", __name__, url_prefix="/quizzes")
 
@@ -241,11 +243,19 @@ def question(attempt_id: int, number: int):
 def save_question(attempt_id: int, number: int):
     """Save the answer posted on one question's page and go where the pressed button leads.
 
-    Only the posted question's view is built (not the whole attempt's), and the attempt is
-    loaded once, locked, and saved into in the same transaction.
+    Only the posted question's view is built (not the whole attempt's). On PostgreSQL a
+    plain save (one changed answer in an open attempt) is read without a transaction and
+    written by one statement (``attempts.save_unlocked``); any other save, and one that
+    wrote nothing there, loads the attempt once, locked, and saves into it in the same
+    transaction.
     """
     session = get_session()
     recording = recorder()
+    reads = read_connection()
+    if attempts.can_save_unlocked(reads):
+        done = save_question_unlocked(session, reads, attempt_id, number, recording)
+        if done is not None:
+            return done
     loaded = attempts.get_loaded(session, current_user.user_id, attempt_id, recording, lock=True)
     if loaded.attempt.is_practice:
         session.commit()
@@ -271,6 +281,25 @@ def save_question(attempt_id: int, number: int):
     if immediate and current.id in outcome.saved and not current.is_final:
         # The feedback of the answer just given shows on the same page.
         return redirect(url_for("quiz.question", attempt_id=attempt_id, number=number))
+    return redirect(target_after_save(attempt_id, number, total))
+
+
+def save_question_unlocked(
+    session: Session, reads: Connection, attempt_id: int, number: int, recording: Recorder
+) -> Response | None:
+    """``save_question``'s plain save on PostgreSQL, or None when it is not one."""
+    try:
+        loaded = attempts.load(session, current_user.user_id, attempt_id, connection=reads)
+    except NotFound:
+        return None  # the locked path answers it
+    total = len(loaded.attempt.question_ids)
+    if not 1 <= number <= total or loaded.settings.layout == "all_on_one_page":
+        return None
+    current = attempts.question_at(loaded, number)
+    responses = responses_from_form(request.form, [current])
+    outcome = attempts.save_unlocked(session, reads, loaded, responses, recording)
+    if outcome is None:
+        return None
     return redirect(target_after_save(attempt_id, number, total))
 
 
