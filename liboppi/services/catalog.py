@@ -7,7 +7,7 @@ Everything here reads; pages get plain data, never models, and never render Mark
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -16,7 +16,6 @@ from sqlalchemy import Connection, select
 from sqlalchemy.orm import Session
 
 from liboppi.content.loader import COURSE_FILE, COURSES_DIR
-from liboppi.database import database_key
 from liboppi.models import Course, CourseFile, Module, ModuleVersion
 
 from .errors import NotFound
@@ -250,16 +249,23 @@ _bodies: dict[tuple[str, int, str], VersionBody] = {}
 _BODIES_MAX = 256
 
 
-def version_body(connection: Connection, version_id: int, content_hash: str) -> VersionBody:
-    """A version's rendered HTML, table of contents and objectives, read once per process."""
-    key = (database_key(connection.engine), version_id, content_hash)
+def version_body(
+    database: str, connect: Callable[[], Connection], version_id: int, content_hash: str
+) -> VersionBody:
+    """A version's rendered HTML, table of contents and objectives, read once per process
+    (``database`` is the engine's ``database_key``; ``connect`` is called only to read)."""
+    key = (database, version_id, content_hash)
     body = _bodies.get(key)
     if body is None:
-        html, toc, objectives = connection.execute(
-            select(ModuleVersion.html, ModuleVersion.toc, ModuleVersion.objectives).where(
-                ModuleVersion.id == version_id
+        html, toc, objectives = (
+            connect()
+            .execute(
+                select(ModuleVersion.html, ModuleVersion.toc, ModuleVersion.objectives).where(
+                    ModuleVersion.id == version_id
+                )
             )
-        ).one()
+            .one()
+        )
         body = VersionBody(html, tuple(toc), tuple(objectives))
         if len(_bodies) >= _BODIES_MAX:
             _bodies.clear()

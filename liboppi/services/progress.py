@@ -379,8 +379,21 @@ class _View:
     wrote: bool
 
 
+@dataclass(frozen=True)
+class Reads:
+    """Where a page reads: its database (``database_key``) and a connection, opened only when
+    something is not in a cache (``connect`` is called for each read: return the same one)."""
+
+    database: str
+    connect: Callable[[], Connection]
+
+    @classmethod
+    def on(cls, connection: Connection) -> Reads:
+        return cls(database_key(connection.engine), lambda: connection)
+
+
 def _read_page(
-    reads: Connection, values: dict[str, Any], read: PageRead | None
+    reads: Reads, values: dict[str, Any], read: PageRead | None
 ) -> tuple[Sequence[Any], int, _Structure]:
     """The module's rows, its index among them and the course's structure.
 
@@ -389,7 +402,7 @@ def _read_page(
     own rows (read a moment later, maybe after an import) are then the ones used, so rows,
     index and structure always agree.
     """
-    database = database_key(reads.engine)
+    database = reads.database
     if read is not None and (read.user_id, read.course_id, read.module_id) == (
         values["user_id"],
         values["course_id"],
@@ -397,11 +410,11 @@ def _read_page(
     ):
         rows = read.rows
     else:
-        rows = _MODULE_PAGE.rows(reads, values)
+        rows = _MODULE_PAGE.rows(reads.connect(), values)
     index = _index(rows, values["module_id"])
     structure = _structures.get((database, _fingerprint(rows, index)))
     if structure is None:
-        rows = _MODULE_PAGE_FULL.rows(reads, values)
+        rows = _MODULE_PAGE_FULL.rows(reads.connect(), values)
         index = _index(rows, values["module_id"])
         structure = _structure(database, rows, _fingerprint(rows, index))
     return rows, index, structure
@@ -415,7 +428,7 @@ def _index(rows: Sequence[Any], module_id: str) -> int:
 
 
 def _record(
-    reads: Connection,
+    reads: Reads,
     writer: Callable[[], Session],
     user_id: int,
     course_id: str,
@@ -426,7 +439,7 @@ def _record(
 ) -> _View:
     """Read the module page and record the view; writes go through ``writer()``'s session.
 
-    ``reads`` is the session's own connection or a request's read connection: a view that
+    ``reads`` is on the session's own connection or a request's read connection: a view that
     needs no write (the learner was here within the last minute) then never opens a session.
     """
     values = {"user_id": user_id, "course_id": course_id, "module_id": module_id}
@@ -486,13 +499,19 @@ def record_view(
     ``last_viewed_at``, at most once a minute.
     """
     view = _record(
-        session.connection(), lambda: session, user_id, course_id, module_id, base_url, language
+        Reads.on(session.connection()),
+        lambda: session,
+        user_id,
+        course_id,
+        module_id,
+        base_url,
+        language,
     )
     return view.first
 
 
 def view_module(
-    reads: Connection,
+    reads: Reads,
     writer: Callable[[], Session],
     user_id: int,
     course_id: str,
@@ -506,7 +525,8 @@ def view_module(
     status in it after that.
 
     One query of light columns (no module texts, no course fields) reads the content's
-    fingerprint and the learner's progress on ``reads``; what is built from the course and
+    fingerprint and the learner's progress on ``reads`` (unless ``read`` has them: then, with
+    everything below cached, no connection is opened at all); what is built from the course and
     its modules alone is kept per process by that fingerprint, and the version's rendered
     body comes from ``catalog.version_body``. A write (the first view, or a refresh of the
     last view's time) goes through ``writer()``'s session, and ``wrote`` says so: the caller
@@ -520,7 +540,7 @@ def view_module(
         structure.card,
         structure.entries,
         index,
-        catalog.version_body(reads, found.version_pk, found.content_hash),
+        catalog.version_body(reads.database, reads.connect, found.version_pk, found.content_hash),
         version_number=found.number,
         updated_at=found.created_at,
         fingerprint=view.fingerprint,

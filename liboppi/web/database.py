@@ -18,7 +18,7 @@ from sqlalchemy import Connection
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
-from liboppi.database import end_read_only, make_engine, make_session_factory
+from liboppi.database import database_key, end_read_only, make_engine, make_session_factory
 
 _ENGINE = "liboppi.engine"
 _READS_ENGINE = "liboppi.reads_engine"
@@ -44,6 +44,11 @@ def get_session() -> Session:
     if "db" not in g:
         g.db = current_app.extensions["liboppi.sessions"]()
     return g.db
+
+
+def database_name() -> str:
+    """The app's database as in-process caches name it (``liboppi.database.database_key``)."""
+    return database_key(current_app.extensions[_ENGINE])
 
 
 def read_connection() -> Connection:

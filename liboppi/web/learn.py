@@ -22,7 +22,7 @@ from liboppi.services import catalog, progress, search
 from liboppi.services.authz import Action, can
 
 from . import page_cache, request_language
-from .database import get_session, read_connection
+from .database import database_name, get_session, read_connection
 from .forms import Form
 
 bp = Blueprint("learn", __name__)
@@ -89,7 +89,7 @@ def module(course_id: str, module_id: str):
     language = request_language()  # a cached page renders no template
     user = current_user._get_current_object()
     view = progress.view_module(
-        read_connection(),
+        progress.Reads(database_name(), read_connection),
         get_session,
         user.user_id,
         course_id,

@@ -243,3 +243,26 @@ def test_any_other_page_reuses_its_user_until_a_commit(
     response = client.get("/quizzes/")
     assert response.status_code == 302 and "/login" in response.headers["Location"]
     assert user_reads == [user.id]
+
+
+def test_a_repeat_view_takes_no_connection_from_the_pool(
+    app, client, logged_in, imported, listening
+):
+    from sqlalchemy import event
+
+    logged_in("learner")
+    assert client.get(PAGE).status_code == 200
+    assert client.get(PAGE).status_code == 200
+    checkouts: list[object] = []
+    engine = app.extensions["liboppi.engine"]
+
+    def checked_out(*_args) -> None:
+        checkouts.append(True)
+
+    event.listen(engine, "checkout", checked_out)
+    try:
+        assert client.get(PAGE).status_code == 200
+        assert client.get(PAGE).status_code == 200
+    finally:
+        event.remove(engine, "checkout", checked_out)
+    assert checkouts == []
