@@ -9,6 +9,7 @@ from __future__ import annotations
 import enum
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from functools import cached_property
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -48,7 +49,7 @@ class Principal:
     is_system: bool = False
 
     def has_role(self, role: Role) -> bool:
-        return any(g.role == role for g in self.grants)
+        return role in self.roles
 
     @property
     def is_admin(self) -> bool:
@@ -69,8 +70,10 @@ class Principal:
             if g.region_id is not None and (not roles or g.role in roles)
         )
 
-    @property
+    @cached_property
     def roles(self) -> frozenset[Role]:
+        # Kept in the instance's __dict__ (a frozen dataclass allows that): a principal is
+        # asked on every request, and its grants never change.
         return frozenset(g.role for g in self.grants)
 
 
@@ -98,22 +101,23 @@ def can(principal: Principal, action: Action, target: object = None) -> bool:
     """Whether ``principal`` may do ``action`` on ``target``."""
     if principal.is_admin:
         return True
-    coordinated = principal.library_ids(Role.LIBRARY_COORDINATOR)
     match action:
         case Action.MANAGE_USERS:
             return False
         case Action.LIST_USERS:
-            return bool(coordinated)
+            return bool(principal.library_ids(Role.LIBRARY_COORDINATOR))
         case Action.VIEW_USER:
             assert isinstance(target, UserTarget)
-            return target.user_id == principal.user_id or bool(coordinated & target.library_ids)
+            return target.user_id == principal.user_id or bool(
+                principal.library_ids(Role.LIBRARY_COORDINATOR) & target.library_ids
+            )
         case Action.EDIT_CONTENT:
             return principal.has_role(Role.EDITOR)
         case Action.VIEW_LIBRARY:
             assert isinstance(target, LibraryTarget)
-            return target.library_id in coordinated or target.region_id in principal.region_ids(
-                Role.REGIONAL_COORDINATOR
-            )
+            return target.library_id in principal.library_ids(
+                Role.LIBRARY_COORDINATOR
+            ) or target.region_id in principal.region_ids(Role.REGIONAL_COORDINATOR)
         case Action.VIEW_REGION:
             return target in principal.region_ids(Role.REGIONAL_COORDINATOR)
         case Action.VIEW_ITEM_ANALYSIS:
