@@ -88,6 +88,10 @@ class Server:
                 sys.executable,
                 "-m",
                 "gunicorn",
+                # Production's settings file, for what the flags below do not set (its hooks);
+                # the flags give the benchmark's own values, production's unless overridden.
+                "--config",
+                "python:liboppi.gunicorn_conf",
                 "--workers",
                 str(self.config.workers),
                 "--threads",

@@ -16,6 +16,7 @@ the xAPI sender, when on, is one more thread per worker, idle between batches.
 
 from __future__ import annotations
 
+import gc
 import os
 
 
@@ -32,3 +33,16 @@ threads = 1
 worker_class = "gthread"
 keepalive = 5
 timeout = 120
+
+
+def post_worker_init(_worker) -> None:
+    """Move everything the worker made while loading the app out of the garbage collector's way.
+
+    Modules, the app, compiled statements and templates live as long as the worker; without
+    this, each full collection walks them all again. ``gc.freeze`` (after one collection, so
+    no garbage is kept) leaves them out of every later collection. Measured in-process on a
+    PostgreSQL answer save: 1.21 against 1.25 ms of CPU per request; under gunicorn the
+    difference is within the spread of the benchmark's runs (2026-11-26).
+    """
+    gc.collect()
+    gc.freeze()

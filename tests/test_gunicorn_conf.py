@@ -63,3 +63,25 @@ def test_the_benchmarks_serve_ours_and_the_floor_with_productions_settings():
         gunicorn_conf.worker_class,
     )
     assert production.keep_alive == gunicorn_conf.keepalive
+
+
+def test_a_worker_freezes_what_it_loaded_out_of_the_garbage_collectors_way():
+    import gc
+
+    # gunicorn shows a hook by its function's name; its own default is a method of its own.
+    assert printed_config()["post_worker_init"] == "<post_worker_init()>"
+    before = gc.get_freeze_count()
+    try:
+        gunicorn_conf.post_worker_init(None)
+        assert gc.get_freeze_count() > before
+    finally:
+        gc.unfreeze()
+
+
+def test_the_benchmarks_serve_with_productions_settings_file():
+    import inspect
+
+    from bench import servers
+
+    source = inspect.getsource(servers.Server.start)
+    assert '"python:liboppi.gunicorn_conf"' in source
