@@ -1364,7 +1364,7 @@ _STILL_OPEN = (
 )
 
 
-def _unlocked_update(conditions: Sequence[Any]) -> Any:
+def _unlocked_update(conditions: Sequence[Any], _insert: Any) -> Any:
     return (
         update(_ANSWERS_TABLE)
         .where(
@@ -1376,7 +1376,6 @@ def _unlocked_update(conditions: Sequence[Any]) -> Any:
         .values(
             {name: bindparam(name, type_=_ANSWERS_TABLE.c[name].type) for name in _ANSWER_CHANGES}
         )
-        .returning(_ANSWERS_TABLE.c.id)
     )
 
 
@@ -1384,28 +1383,28 @@ def _unlocked_update(conditions: Sequence[Any]) -> Any:
 _FIRST_SAVE = ("attempt_id", "question_id", "first_saved_at", "seconds_spent")
 
 
-def _unlocked_insert(conditions: Sequence[Any]) -> Any:
+def _unlocked_insert(conditions: Sequence[Any], insert: Any) -> Any:
     columns = (*_ANSWER_CHANGES, *_FIRST_SAVE)
     row = select(*(bindparam(name, type_=_ANSWERS_TABLE.c[name].type) for name in columns)).where(
         _STILL_OPEN, *conditions
     )
     return (
-        pg_insert(_ANSWERS_TABLE)
+        insert(_ANSWERS_TABLE)
         .from_select(list(columns), row)
         .on_conflict_do_nothing(index_elements=["attempt_id", "question_id"])
-        .returning(_ANSWERS_TABLE.c.id)
     )
 
 
 _SAVE_UNLOCKED = {
-    True: outbox.AtomicEnqueue(_unlocked_update),
-    False: outbox.AtomicEnqueue(_unlocked_insert),
+    True: outbox.AtomicEnqueue(_unlocked_update, _ANSWERS_TABLE.c.id),
+    False: outbox.AtomicEnqueue(_unlocked_insert, _ANSWERS_TABLE.c.id),
 }
 
 
 def can_save_unlocked(connection: Connection) -> bool:
-    """Whether ``save_unlocked`` can run on ``connection``'s database (PostgreSQL's)."""
-    return connection.dialect.name == "postgresql"
+    """Whether ``save_unlocked`` can run on ``connection``: PostgreSQL in autocommit mode, or
+    SQLite (whose driver opens a transaction only before a write) outside a transaction."""
+    return not connection.in_transaction()
 
 
 def save_unlocked(
@@ -1415,22 +1414,24 @@ def save_unlocked(
     responses: Mapping[str, Any],
     recorder: Recorder,
 ) -> SaveOutcome | None:
-    """Save one changed answer of an attempt read without its lock, in one statement that
-    writes the answer and its statement's outbox row, or nothing; None when it wrote nothing
-    or the save is not this simple (then ``save_answers`` does it, under the attempt's lock).
+    """Save one changed answer of an attempt read without its lock, writing the answer and its
+    statement's outbox row, or nothing; None when it wrote nothing or the save is not this
+    simple (then ``save_answers`` does it, under the attempt's lock, in the ORM session).
 
-    For the common save, this is the round trips of the locked path (``BEGIN``, the locked
-    attempt, its answers, the write, ``COMMIT``) cut to the unlocked read (``loaded``, read on
-    ``connection``, PostgreSQL in autocommit mode) and one statement. That statement holds
-    everything the lock held the rules to: it locks the attempt's row and writes only while
-    the attempt is still in progress and within its deadline as the database has it then,
-    the answer not final, and (for a first save) no answer to the question saved since the
-    read; with a statement built from a cached origin, only while that origin still holds
-    (``outbox.AtomicEnqueue``). What the unlocked read decided by itself is only what no
-    concurrent save can change: the attempt's questions and version, and the saved answer's
-    time to answer (set at its first save). A response equal to the saved one is saved
-    already and writes nothing, as under the lock. ``session`` is used only for reads a
-    cache does not hold (the origin, a quiz version).
+    For the common save, on PostgreSQL this is the round trips of the locked path (``BEGIN``,
+    the locked attempt, its answers, the write, ``COMMIT``) cut to the unlocked read
+    (``loaded``, read on ``connection``, in autocommit mode) and one statement; on SQLite,
+    the ORM session's machinery cut to two statements in one short transaction on
+    ``connection`` (``outbox.AtomicEnqueue``). The write holds everything the lock held the
+    rules to: it locks the attempt's row (PostgreSQL; SQLite's one writer holds the whole
+    database) and writes only while the attempt is still in progress and within its
+    deadline as the database has it then, the answer not final, and (for a first save) no
+    answer to the question saved since the read; with a statement built from a cached
+    origin, only while that origin still holds. What the unlocked read decided by itself is
+    only what no concurrent save can change: the attempt's questions and version, and the
+    saved answer's time to answer (set at its first save). A response equal to the saved
+    one is saved already and writes nothing, as under the lock. ``session`` is used only for
+    reads a cache does not hold (the origin, a quiz version).
     """
     attempt = loaded.attempt
     if (

@@ -352,27 +352,38 @@ class GatedEnqueue:
 
 
 class AtomicEnqueue:
-    """An event's write and its statement's outbox row in one SQL statement that makes both
-    or neither (PostgreSQL), for a connection in autocommit mode, where that statement is
-    its own transaction.
+    """An event's write and its statement's outbox row, both or neither, outside the ORM
+    session's transaction: on a request's read connection (``liboppi.web.database``).
 
-    Like ``GatedEnqueue``, but a statement built from a cached origin has the origin's checks
-    in the write's own conditions, not only in the outbox row's: with no transaction around
-    it, a write made while the row was not could not be completed afterwards. ``write`` is
-    given the extra conditions (none, or the origin's checks) and returns the write, an
-    ``INSERT`` or ``UPDATE ... RETURNING``; its parameters ``user_id`` and ``library_id``, when
-    it has them, are the outbox row's.
+    On PostgreSQL (in autocommit mode) they are one SQL statement, its own transaction: the
+    write, an ``INSERT`` or ``UPDATE``, as a data-modifying CTE that gates the row's
+    ``INSERT`` (as ``GatedEnqueue``). On SQLite they are two statements in one short
+    transaction, committed or rolled back here: the write, and the row only when it wrote.
+    Unlike ``GatedEnqueue``, a statement built from a cached origin has the origin's checks in
+    the write's own conditions: with no transaction of the caller's around it, a write made
+    while the row was not could not be completed afterwards. ``write(conditions, insert)`` is
+    given the extra conditions (none, or the origin's checks) and the dialect's ``insert``
+    construct; its parameters ``user_id`` and ``library_id``, when it has them, are the outbox
+    row's. ``returning`` is a column the PostgreSQL gate has the write return.
     """
 
-    def __init__(self, write: Callable[[Sequence[Any]], Any]) -> None:
-        def built(conditions: Sequence[Any]) -> DriverStatement:
-            gate = write(conditions).cte("gated_write")
+    def __init__(self, write: Callable[[Sequence[Any], Any], Any], returning: Any) -> None:
+        from sqlalchemy.dialects.postgresql import insert as pg_insert
+        from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+        def gated(conditions: Sequence[Any]) -> DriverStatement:
+            gate = write(conditions, pg_insert).returning(returning).cte("gated_write")
             written = select(literal_column("1")).select_from(gate).exists()
             return DriverStatement(_insert_where(written).add_cte(gate))
 
-        self._plain = built(())
-        self._checked = built(_ORIGIN_CHECKS)
-        clash = set(write(()).compile().params) & {*_COLUMNS, *_CHECKED_VALUES} - {
+        #: By whether the statement's origin is checked: PostgreSQL's one statement, and
+        #: SQLite's write (the row is then ``_INSERT_ROW``).
+        self._gated = {False: gated(()), True: gated(_ORIGIN_CHECKS)}
+        self._writes = {
+            False: DriverStatement(write((), sqlite_insert)),
+            True: DriverStatement(write(_ORIGIN_CHECKS, sqlite_insert)),
+        }
+        clash = set(write((), pg_insert).compile().params) & {*_COLUMNS, *_CHECKED_VALUES} - {
             "user_id",
             "library_id",
         }
@@ -391,11 +402,26 @@ class AtomicEnqueue:
     ) -> bool:
         """Run the write with ``write_values`` and, with it, insert ``statement``; True when
         both were made, False when neither was (the write's conditions or the cached
-        origin's checks did not hold). ``session`` holds the origins ``origin_for`` gave."""
+        origin's checks did not hold). ``session`` holds the origins ``origin_for`` gave.
+        ``connection`` is outside any transaction (``attempts.can_save_unlocked``)."""
         basis = _unverified_basis(session, statement, user_id, library_id)
+        checked = basis is not None
         values = {**write_values, **_row_values(statement, user_id, library_id, basis)}
-        gated = self._plain if basis is None else self._checked
-        return gated.rowcount_autocommit(connection, values) == 1
+        if connection.dialect.name == "postgresql":
+            return self._gated[checked].rowcount_autocommit(connection, values) == 1
+        # SQLite's driver begins a transaction before the write, which takes the database's
+        # one write lock (and this process's write turn) until the commit or rollback here.
+        driver = connection.connection.dbapi_connection
+        try:
+            if self._writes[checked].rowcount_autocommit(connection, values) != 1:
+                driver.rollback()
+                return False
+            _INSERT_ROW.rowcount_autocommit(connection, values)
+            driver.commit()
+        except BaseException:
+            driver.rollback()
+            raise
+        return True
 
 
 # The statements are built once with bound parameters: building a select or insert costs
@@ -470,6 +496,8 @@ def _insert_where(*conditions: Any) -> Any:
     )
 
 
+#: The row, unconditionally (``AtomicEnqueue`` on SQLite, after a write that checked the origin).
+_INSERT_ROW = DriverStatement(_insert_where())
 #: The row, only where the cached basis still holds. The driver's row count tells whether it
 #: did (SQLAlchemy's own result reported -1 for this ``INSERT ... SELECT`` with psycopg; the
 #: driver's count is the server's command tag).

@@ -1,9 +1,11 @@
 """The per-request database access: an ORM session, and a connection for plain reads.
 
 The session is opened on first use and closed at teardown; everything that writes goes
-through it, in one transaction per request. ``read_connection`` is for the few reads on
-every request's path (the signed-in user, the module page's light query): each of its
-statements runs on its own, outside any transaction. On PostgreSQL that saves the
+through it, in one transaction per request, except a plain answer save, which writes its
+answer and statement together on the read connection (``attempts.save_unlocked``).
+``read_connection`` is for the few reads on every request's path (the signed-in user, the
+module page's light query): each of its statements runs on its own, outside any
+transaction. On PostgreSQL that saves the
 ``BEGIN`` and ``COMMIT`` round trips a transaction costs (with the server on the same
 small machine, each round trip costs about as much as the query); SQLite's driver only
 opens a transaction before a write, so its reads were on their own already. Nothing written

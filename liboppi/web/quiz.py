@@ -243,11 +243,10 @@ def question(attempt_id: int, number: int):
 def save_question(attempt_id: int, number: int):
     """Save the answer posted on one question's page and go where the pressed button leads.
 
-    Only the posted question's view is built (not the whole attempt's). On PostgreSQL a
-    plain save (one changed answer in an open attempt) is read without a transaction and
-    written by one statement (``attempts.save_unlocked``); any other save, and one that
-    wrote nothing there, loads the attempt once, locked, and saves into it in the same
-    transaction.
+    Only the posted question's view is built (not the whole attempt's). A plain save (one
+    changed answer in an open attempt) is read without a transaction and written outside
+    the ORM session (``attempts.save_unlocked``); any other save, and one that wrote nothing
+    there, loads the attempt once, locked, and saves into it in the same transaction.
     """
     session = get_session()
     recording = recorder()
@@ -287,7 +286,7 @@ def save_question(attempt_id: int, number: int):
 def save_question_unlocked(
     session: Session, reads: Connection, attempt_id: int, number: int, recording: Recorder
 ) -> Response | None:
-    """``save_question``'s plain save on PostgreSQL, or None when it is not one."""
+    """``save_question``'s plain save, or None when it is not one (or wrote nothing)."""
     try:
         loaded = attempts.load(session, current_user.user_id, attempt_id, connection=reads)
     except NotFound:

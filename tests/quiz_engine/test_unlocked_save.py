@@ -1,11 +1,11 @@
-"""On PostgreSQL a plain answer save is read without a transaction and written by one
-statement that writes the answer and its statement, or nothing (``attempts.save_unlocked``).
+"""A plain answer save is read without a transaction and written outside the ORM session:
+the answer and its statement, or nothing (``attempts.save_unlocked``; on PostgreSQL one
+statement in autocommit mode, on SQLite two in one short transaction).
 Whatever changes between its read and its write is caught by that statement, and the save is
 then made, or refused, under the attempt's lock as before."""
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable
 from datetime import timedelta
 
@@ -19,11 +19,6 @@ from tests.quiz_engine.conftest import RECORDER, quiz_text, statements
 from tests.web_client import post_form
 
 from .test_pages import QUIZ, start
-
-pytestmark = pytest.mark.skipif(
-    not os.environ.get("LIBOPPI_DATABASE_URL", "").startswith("postgresql"),
-    reason="the unlocked save is PostgreSQL's (a data-modifying CTE in autocommit mode)",
-)
 
 
 @pytest.fixture
