@@ -254,15 +254,16 @@ LISTENER_NAME = "liboppi change listener"
 
 
 class ChangeListener:
-    """A number that changes whenever what a module page reads is committed to PostgreSQL.
+    """A number that changes whenever what a module page, or a request's user, is read from
+    is committed to PostgreSQL.
 
     PostgreSQL has no number like SQLite's data version that could be read without a round
     trip to the server, the very cost a cache checked with it would save. Instead, a thread
     of the process listens on ``CHANGES_CHANNEL`` on a connection of its own: triggers on
-    every table a module page reads (migration 0008) notify it when a transaction that
-    changed one commits, and each notification changes the number. So does every commit
-    that wrote, made by this process through SQLAlchemy, at once (``_note_commit``), so a
-    process sees its own writes on its next request.
+    every table a module page reads, the user's included (migration 0008), notify it when a
+    transaction that changed one commits, and each notification changes the number. So
+    does every commit that wrote, made by this process through SQLAlchemy, at once
+    (``_note_commit``), so a process sees its own writes on its next request.
 
     What this gives up against reading every time: another process's commit acts here when
     its notification arrives, not when the commit returns; on the same machine that is a
@@ -428,11 +429,13 @@ class DriverStatement:
         compiled = self._compile(connection.dialect)
         return connection.exec_driver_sql(compiled.sql, compiled.parameters(values)).rowcount
 
-    def rowcount_autocommit(self, connection, values: Mapping[str, Any]) -> int:
-        """``rowcount`` on a connection in autocommit mode, straight through a driver cursor
-        as ``rows`` runs a SELECT: the statement is its own transaction, so there is no
-        transaction whose writes the engine's events would note (``_note_write``), and
-        SQLAlchemy's execution context around it cost more than a small write."""
+    def rowcount_direct(self, connection, values: Mapping[str, Any]) -> int:
+        """``rowcount`` straight through a driver cursor, as ``rows`` runs a SELECT, on a
+        connection outside SQLAlchemy's transactions: in autocommit mode (PostgreSQL), or in
+        a transaction the caller ends on the driver's connection (``outbox.AtomicEnqueue`` on
+        SQLite). There is then no transaction of SQLAlchemy's whose writes the engine's
+        events would note (``_note_write``), and its execution context around the statement
+        cost more than a small write."""
         compiled = self._compile(connection.dialect)
         parameters = compiled.parameters(values)
         cursor = connection.connection.cursor()

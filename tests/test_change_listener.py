@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import os
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 
 import psycopg
 import pytest
@@ -16,6 +16,7 @@ from sqlalchemy.sql.util import find_tables
 from liboppi import database
 from liboppi.database import ChangeListener, data_version
 from liboppi.services import progress
+from tests.waiting import wait_for
 
 
 @pytest.fixture
@@ -30,14 +31,6 @@ def engine(url):
     engine = database.make_engine(url)
     yield engine
     engine.dispose()
-
-
-def wait_for(condition: Callable[[], object], what: str, timeout: float = 15.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"not within {timeout} s: {what}")
-        time.sleep(0.01)
 
 
 @pytest.fixture

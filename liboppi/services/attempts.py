@@ -455,7 +455,8 @@ def load(
     assert version_quiz == attempt.quiz_id
     quiz = QuizRef(attempt.quiz_id, stable_id)
     version = VersionRef(attempt.quiz_version_id, number, content_hash)
-    answers = {answer[1]: SavedAnswer(*answer) for answer in answer_rows}
+    saved = [SavedAnswer(*answer) for answer in answer_rows]
+    answers = {answer.question_id: answer for answer in saved}
     source = source_of(session, quiz, version)
     return Loaded(
         attempt,

@@ -7,6 +7,7 @@ at all. Nothing here talks to the LRS; the sender (``flask xapi worker``/``flush
 
 from __future__ import annotations
 
+import contextlib
 import weakref
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
@@ -408,18 +409,19 @@ class AtomicEnqueue:
         checked = basis is not None
         values = {**write_values, **_row_values(statement, user_id, library_id, basis)}
         if connection.dialect.name == "postgresql":
-            return self._gated[checked].rowcount_autocommit(connection, values) == 1
+            return self._gated[checked].rowcount_direct(connection, values) == 1
         # SQLite's driver begins a transaction before the write, which takes the database's
         # one write lock (and this process's write turn) until the commit or rollback here.
         driver = connection.connection.dbapi_connection
         try:
-            if self._writes[checked].rowcount_autocommit(connection, values) != 1:
+            if self._writes[checked].rowcount_direct(connection, values) != 1:
                 driver.rollback()
                 return False
-            _INSERT_ROW.rowcount_autocommit(connection, values)
+            _INSERT_ROW.rowcount_direct(connection, values)
             driver.commit()
         except BaseException:
-            driver.rollback()
+            with contextlib.suppress(Exception):  # the error may have closed the connection
+                driver.rollback()
             raise
         return True
 

@@ -52,7 +52,7 @@ class SignedInUser(UserMixin):
     @classmethod
     def load(cls, user_id: int) -> SignedInUser | None:
         """The active user ``user_id`` as read now (outside the request's transaction), or as
-        last read while no commit to what it was read from is known (``ModulePageReads``);
+        last read while no commit to what it was read from is known (``KeptReads``);
         None when there is no such active user.
 
         On a module page, the page's first query is read in the same statement (one round
@@ -65,21 +65,21 @@ class SignedInUser(UserMixin):
         reads = kept_reads(current_app)
         version = reads.version.read() if reads is not None else None
         if version is not None:
-            found = reads.users.get(user_id)
-            if found is not None and found[0] == version:
-                return found[1]
+            kept = reads.users.get(user_id)
+            if kept is not None and kept.version == version:
+                return kept.user
         user = load_session_user(read_connection(), user_id)
         if user is None:
             return None
         signed_in = cls.from_session_user(user)
         if version is not None:
-            reads.remember_user(user_id, (version, signed_in))
+            reads.remember_user(user_id, _UserEntry(version, signed_in))
         return signed_in
 
     @classmethod
     def _load_with_page(cls, user_id: int, course_id: str, module_id: str) -> SignedInUser | None:
         """The user and the module page's rows, read together, or as last read while nothing
-        has been committed to the database since (see ``ModulePageReads``)."""
+        has been committed to the database since (see ``KeptReads``)."""
         reads = kept_reads(current_app)
         key = (user_id, course_id, module_id)
         version = reads.version.read() if reads is not None else None
@@ -103,13 +103,18 @@ class SignedInUser(UserMixin):
         return role in self.principal.roles
 
 
+class _UserEntry(NamedTuple):
+    version: int  # the data version read before the user
+    user: SignedInUser
+
+
 class _PageEntry(NamedTuple):
     version: int  # the data version read before the rows
     user: SignedInUser
     read: progress.PageRead
 
 
-class ModulePageReads:
+class KeptReads:
     """A module page's user and light rows per user and page, and any other request's user
     per user, with the data version read at.
 
@@ -134,14 +139,14 @@ class ModulePageReads:
         self.version = version
         self.entries: dict[tuple[int, str, str], _PageEntry] = {}
         #: Any other request's user, by id, with the version read at: the same rule.
-        self.users: dict[int, tuple[int, SignedInUser]] = {}
+        self.users: dict[int, _UserEntry] = {}
 
     def remember(self, key: tuple[int, str, str], entry: _PageEntry) -> None:
         if len(self.entries) >= self.MAX_ENTRIES:
             self.entries.clear()
         self.entries[key] = entry
 
-    def remember_user(self, user_id: int, entry: tuple[int, SignedInUser]) -> None:
+    def remember_user(self, user_id: int, entry: _UserEntry) -> None:
         if len(self.users) >= self.MAX_ENTRIES:
             self.users.clear()
         self.users[user_id] = entry
@@ -153,10 +158,10 @@ _PAGE_READS = "liboppi.module_page_reads"
 def init_app(app: Flask) -> None:
     """Keep module pages' reads for ``app`` when its database has a data version."""
     version = data_version(app.extensions["liboppi.engine"])
-    app.extensions[_PAGE_READS] = ModulePageReads(version) if version is not None else None
+    app.extensions[_PAGE_READS] = KeptReads(version) if version is not None else None
 
 
-def kept_reads(app: Flask) -> ModulePageReads | None:
+def kept_reads(app: Flask) -> KeptReads | None:
     """``app``'s kept module page reads; None when it keeps none (in-memory SQLite)."""
     return app.extensions[_PAGE_READS]
 

@@ -8,7 +8,6 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-import time
 from collections.abc import Callable
 
 import pytest
@@ -18,7 +17,8 @@ from sqlalchemy.orm import Session
 from liboppi.database import ChangeListener, DataVersion, data_version
 from liboppi.models import User
 from liboppi.services import progress
-from liboppi.web.login import ModulePageReads, kept_reads
+from liboppi.web.login import KeptReads, kept_reads
+from tests.waiting import wait_for
 
 from .test_module_page_cache import PAGE, _status
 
@@ -26,14 +26,6 @@ from .test_module_page_cache import PAGE, _status
 @pytest.fixture
 def on_sqlite(app) -> bool:
     return app.extensions["liboppi.engine"].dialect.name == "sqlite"
-
-
-def wait_for(condition: Callable[[], object], what: str, timeout: float = 15.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"not within {timeout} s: {what}")
-        time.sleep(0.01)
 
 
 @pytest.fixture
@@ -135,7 +127,7 @@ def test_a_database_on_file_or_server_keeps_reads(app):
 
 
 def test_the_entries_are_bounded(app, client, logged_in, imported, listening, monkeypatch):
-    monkeypatch.setattr(ModulePageReads, "MAX_ENTRIES", 2)
+    monkeypatch.setattr(KeptReads, "MAX_ENTRIES", 2)
     logged_in("learner")
     modules = ("testikurssi-kirjastojarjestelma", "testikurssi-lainaus", "testikurssi-kuvat")
     for module in modules:
