@@ -33,6 +33,9 @@ class Settings:
     set_password_max_age: int
     content_root: Path
     quiz_root: Path
+    #: Reuse a signed-in user's and a module page's reads while the data version stands
+    #: (``web.login.KeptReads``); off: read on every request.
+    keep_reads: bool = True
 
     @property
     def is_production(self) -> bool:
@@ -68,6 +71,10 @@ def load_settings(environ: Mapping[str, str], instance: Path, project_root: Path
     if not database_url:
         database_url = f"sqlite:///{instance / 'liboppi.sqlite3'}"
 
+    keep_reads = environ.get("LIBOPPI_KEEP_READS", "on")
+    if keep_reads not in {"on", "off"}:
+        raise ConfigError(f"LIBOPPI_KEEP_READS must be on or off, not {keep_reads!r}")
+
     def number(name: str, default: str, kind: type) -> int | float:
         raw = environ.get(name, default)
         try:
@@ -95,4 +102,5 @@ def load_settings(environ: Mapping[str, str], instance: Path, project_root: Path
         set_password_max_age=int(number("LIBOPPI_SET_PASSWORD_MAX_AGE", str(72 * 3600), int)),
         content_root=Path(environ.get("LIBOPPI_CONTENT_ROOT", project_root / "courses")),
         quiz_root=Path(environ.get("LIBOPPI_QUIZ_ROOT", project_root / "quizzes")),
+        keep_reads=keep_reads == "on",
     )

@@ -251,6 +251,8 @@ class DataVersion:
 CHANGES_CHANNEL = "liboppi_changes"
 #: The listener connection's ``application_name``, as ``pg_stat_activity`` shows it.
 LISTENER_NAME = "liboppi change listener"
+#: How a listener's own heartbeat notification's payload begins (the triggers send none).
+HEARTBEAT_PREFIX = "heartbeat "
 
 
 class ChangeListener:
@@ -268,11 +270,13 @@ class ChangeListener:
     What this gives up against reading every time: another process's commit acts here when
     its notification arrives, not when the commit returns; on the same machine that is a
     fraction of a millisecond, and at most ``MAX_SILENCE`` when the listener is stuck.
-    ``read`` returns None, and nothing may be reused, until the listener has started
-    listening, while it is disconnected, and whenever its last check of the connection
-    (a round trip every ``HEARTBEAT`` seconds, which also proves every notification sent
-    before it was received) started more than ``MAX_SILENCE`` seconds ago. On
-    reconnecting the number changes, since notifications sent meanwhile were lost. The
+    ``read`` returns None, and nothing may be reused, until the listener has heard its own
+    first heartbeat, while it is disconnected, and whenever its last heartbeat that came
+    back was sent more than ``MAX_SILENCE`` seconds ago. A heartbeat is a notification the
+    listener sends on its channel every ``HEARTBEAT`` seconds and waits for (``_heartbeat``):
+    its return proves that every notification of an earlier commit has arrived, and that
+    notifications reach this connection at all. On reconnecting the number changes, since
+    notifications sent meanwhile were lost. The
     thread starts with the first ``read`` in each process (never shared across a fork) and
     stops when the engine is disposed.
     """
@@ -280,6 +284,9 @@ class ChangeListener:
     HEARTBEAT = 0.5
     MAX_SILENCE = 1.5
     RETRY = 1.0
+    #: Where heartbeats are sent: the channel listened on, so one that comes back proves
+    #: that notifications reach this connection.
+    HEARTBEAT_CHANNEL = CHANGES_CHANNEL
 
     def __init__(self, engine: Engine) -> None:
         self._dialect = engine.dialect
@@ -332,20 +339,16 @@ class ChangeListener:
         while not self._stopped.is_set() and self._pid == pid:
             try:
                 with self._connect() as connection:
-                    checked_at = time.monotonic()
                     connection.execute(f"LISTEN {CHANGES_CHANNEL}")
                     self.backend_pid = connection.info.backend_pid
                     self.changed()  # what was committed while nobody listened is unknown
-                    self._checked_at, self._live = checked_at, True
+                    beats = 0
                     while not self._stopped.is_set() and self._pid == pid:
-                        for _notify in connection.notifies(timeout=self.HEARTBEAT):
-                            self.changed()
-                        checked_at = time.monotonic()
-                        connection.execute("SELECT 1")
-                        # Those that came with the check's answer (kept for notifies()).
-                        for _notify in connection.notifies(timeout=0):
-                            self.changed()
-                        self._checked_at = checked_at
+                        beats += 1
+                        if self._heartbeat(connection, f"{HEARTBEAT_PREFIX}{pid}.{beats}"):
+                            self._live = True
+                        for notify in connection.notifies(timeout=self.HEARTBEAT):
+                            self._heard(notify.payload)
             except (self._dialect.loaded_dbapi.Error, OSError):
                 pass
             finally:
@@ -353,6 +356,29 @@ class ChangeListener:
                     self._live = False
                     self.backend_pid = None
             self._stopped.wait(self.RETRY)
+
+    def _heartbeat(self, connection: Any, token: str) -> bool:
+        """Notify the channel with ``token`` and wait for it to come back; True when it did.
+
+        Notifications arrive in the order their transactions committed, so once this one
+        (committed after ``sent``) has arrived, so has every notification of a commit made
+        before ``sent``: only then is ``sent`` recorded as the time up to which every change
+        is known. A connection that can send but not receive (a pooler that does not keep
+        ``LISTEN`` on it) never gets its heartbeat back, and the listener is never trusted.
+        """
+        sent = time.monotonic()
+        connection.execute("SELECT pg_notify(%s, %s)", (self.HEARTBEAT_CHANNEL, token))
+        for notify in connection.notifies(timeout=self.MAX_SILENCE):
+            if notify.payload == token:
+                self._checked_at = sent
+                return True
+            self._heard(notify.payload)
+        return False
+
+    def _heard(self, payload: str) -> None:
+        # The triggers' notifications carry no payload; other processes' heartbeats do.
+        if not payload.startswith(HEARTBEAT_PREFIX):
+            self.changed()
 
 
 #: Listeners by their id, for ``_note_commit``; a listener leaves when its engine is disposed.

@@ -154,3 +154,24 @@ def test_a_forked_process_listens_on_its_own_connection(listener, monkeypatch):
     assert listener.read() is None  # not listening yet in this "process"
     wait_for(lambda: listener.read() is not None, "the child's listener listens")
     assert listener.backend_pid != parents
+
+
+def test_other_listeners_heartbeats_are_no_change(listener, raw):
+    before = listener.read()
+    raw.execute("SELECT pg_notify('liboppi_changes', 'heartbeat 1.1')")
+    raw.commit()
+    assert _settled(listener) == before
+
+
+def test_a_listener_whose_notifications_do_not_come_back_is_never_trusted(engine, monkeypatch):
+    # As behind a pooler that runs LISTEN and NOTIFY on different server connections: the
+    # connection works, but the listener's heartbeats never reach it.
+    monkeypatch.setattr(ChangeListener, "HEARTBEAT_CHANNEL", "liboppi_elsewhere")
+    monkeypatch.setattr(ChangeListener, "MAX_SILENCE", 0.3)
+    deaf = data_version(engine)
+    assert deaf.read() is None  # starts the listener
+    wait_for(lambda: deaf.backend_pid is not None, "the listener is connected")
+    deadline = time.monotonic() + 1.5
+    while time.monotonic() < deadline:
+        assert deaf.read() is None
+        time.sleep(0.05)

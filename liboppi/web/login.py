@@ -156,13 +156,15 @@ _PAGE_READS = "liboppi.module_page_reads"
 
 
 def init_app(app: Flask) -> None:
-    """Keep module pages' reads for ``app`` when its database has a data version."""
-    version = data_version(app.extensions["liboppi.engine"])
+    """Keep reads for ``app`` when its database has a data version and the settings allow
+    (``LIBOPPI_KEEP_READS``)."""
+    keep = app.config["LIBOPPI"].keep_reads
+    version = data_version(app.extensions["liboppi.engine"]) if keep else None
     app.extensions[_PAGE_READS] = KeptReads(version) if version is not None else None
 
 
 def kept_reads(app: Flask) -> KeptReads | None:
-    """``app``'s kept module page reads; None when it keeps none (in-memory SQLite)."""
+    """``app``'s kept reads; None when it keeps none (in-memory SQLite, or turned off)."""
     return app.extensions[_PAGE_READS]
 
 

@@ -9,6 +9,7 @@ import os
 import subprocess
 import sys
 from collections.abc import Callable
+from pathlib import Path
 
 import pytest
 from sqlalchemy import update
@@ -258,3 +259,37 @@ def test_a_repeat_view_takes_no_connection_from_the_pool(
     finally:
         event.remove(engine, "checkout", checked_out)
     assert checkouts == []
+
+
+def test_with_keep_reads_off_every_request_reads(
+    app, client, logged_in, imported, page_reads, user_reads
+):
+    from dataclasses import replace
+
+    from liboppi.config import load_settings
+    from liboppi.web import login
+
+    assert (
+        load_settings({"LIBOPPI_KEEP_READS": "off"}, Path(app.instance_path), Path()).keep_reads
+        is False
+    )
+    app.config["LIBOPPI"] = replace(app.config["LIBOPPI"], keep_reads=False)
+    login.init_app(app)
+    user = logged_in("learner")
+    assert kept_reads(app) is None
+    page_reads.clear()
+    user_reads.clear()
+    for _ in range(3):
+        assert client.get(PAGE).status_code == 200
+        assert client.get("/quizzes/").status_code == 200
+    assert page_reads == [user.id] * 3
+    assert user_reads == [user.id] * 3
+
+
+def test_keep_reads_takes_on_or_off_only(app_config):
+    from liboppi import create_app
+    from liboppi.config import ConfigError
+
+    app_config["LIBOPPI_KEEP_READS"] = "sometimes"
+    with pytest.raises(ConfigError, match="LIBOPPI_KEEP_READS must be on or off"):
+        create_app(app_config)
