@@ -1171,11 +1171,15 @@ _ANSWER_CHANGES = (
     "points",
     "is_correct",
 )
+#: Those columns as bound parameters of their own names, for the UPDATEs that set them.
+_ANSWER_CHANGE_VALUES = {
+    name: bindparam(name, type_=_ANSWERS_TABLE.c[name].type) for name in _ANSWER_CHANGES
+}
 #: A save of an answer already there, unless it is final: only the row count is needed.
 _UPDATE_ANSWER = DriverStatement(
     update(_ANSWERS_TABLE)
     .where(_ANSWERS_TABLE.c.id == bindparam("answer_id"), _ANSWERS_TABLE.c.is_final.is_(False))
-    .values({name: bindparam(name, type_=_ANSWERS_TABLE.c[name].type) for name in _ANSWER_CHANGES})
+    .values(_ANSWER_CHANGE_VALUES)
 )
 
 
@@ -1374,9 +1378,7 @@ def _unlocked_update(conditions: Sequence[Any], _insert: Any) -> Any:
             _STILL_OPEN,
             *conditions,
         )
-        .values(
-            {name: bindparam(name, type_=_ANSWERS_TABLE.c[name].type) for name in _ANSWER_CHANGES}
-        )
+        .values(_ANSWER_CHANGE_VALUES)
     )
 
 

@@ -319,10 +319,8 @@ class GatedEnqueue:
     """
 
     def __init__(self, write: Any) -> None:
-        gate = write.cte("gated_write")
-        written = select(literal_column("1")).select_from(gate).exists()
-        self._plain = DriverStatement(_insert_where(written).add_cte(gate))
-        self._checked = DriverStatement(_insert_where(written, *_ORIGIN_CHECKS).add_cte(gate))
+        self._plain = _gated_insert(write)
+        self._checked = _gated_insert(write, *_ORIGIN_CHECKS)
         # The write's values and the row's are passed together: no name may mean both.
         clash = set(write.compile().params) & {*_COLUMNS, *_CHECKED_VALUES}
         if clash:
@@ -372,14 +370,12 @@ class AtomicEnqueue:
         from sqlalchemy.dialects.postgresql import insert as pg_insert
         from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
-        def gated(conditions: Sequence[Any]) -> DriverStatement:
-            gate = write(conditions, pg_insert).returning(returning).cte("gated_write")
-            written = select(literal_column("1")).select_from(gate).exists()
-            return DriverStatement(_insert_where(written).add_cte(gate))
-
         #: By whether the statement's origin is checked: PostgreSQL's one statement, and
         #: SQLite's write (the row is then ``_INSERT_ROW``).
-        self._gated = {False: gated(()), True: gated(_ORIGIN_CHECKS)}
+        self._gated = {
+            checked: _gated_insert(write(conditions, pg_insert).returning(returning))
+            for checked, conditions in ((False, ()), (True, _ORIGIN_CHECKS))
+        }
         self._writes = {
             False: DriverStatement(write((), sqlite_insert)),
             True: DriverStatement(write(_ORIGIN_CHECKS, sqlite_insert)),
@@ -486,6 +482,14 @@ _ORIGIN_CHECKS = (
     )
     .exists(),
 )
+
+
+def _gated_insert(write: Any, *conditions: Any) -> DriverStatement:
+    """The outbox row's ``INSERT``, made only when ``write`` (a data-modifying CTE, given as an
+    ``INSERT`` or ``UPDATE ... RETURNING``) returned a row and ``conditions`` hold."""
+    gate = write.cte("gated_write")
+    written = select(literal_column("1")).select_from(gate).exists()
+    return DriverStatement(_insert_where(written, *conditions).add_cte(gate))
 
 
 def _insert_where(*conditions: Any) -> Any:

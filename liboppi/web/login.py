@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Hashable
 from dataclasses import dataclass
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 from flask import Flask, current_app, g, request
 from flask_login import UserMixin
@@ -64,16 +65,15 @@ class SignedInUser(UserMixin):
             )
         reads = kept_reads(current_app)
         version = reads.version.read() if reads is not None else None
-        if version is not None:
-            kept = reads.users.get(user_id)
-            if kept is not None and kept.version == version:
-                return kept.user
+        kept = reads.get(user_id, version) if reads is not None else None
+        if kept is not None:
+            return kept
         user = load_session_user(read_connection(), user_id)
         if user is None:
             return None
         signed_in = cls.from_session_user(user)
-        if version is not None:
-            reads.remember_user(user_id, _UserEntry(version, signed_in))
+        if reads is not None:
+            reads.keep(user_id, version, signed_in)
         return signed_in
 
     @classmethod
@@ -83,19 +83,18 @@ class SignedInUser(UserMixin):
         reads = kept_reads(current_app)
         key = (user_id, course_id, module_id)
         version = reads.version.read() if reads is not None else None
-        if version is not None:
-            found = reads.entries.get(key)
-            if found is not None and found.version == version:
-                g.module_page_read = found.read
-                return found.user
+        kept = reads.get(key, version) if reads is not None else None
+        if kept is not None:
+            signed_in, g.module_page_read = kept
+            return signed_in
         user, g.module_page_read = progress.signed_in_module_page(
             read_connection(), user_id, course_id, module_id
         )
         if user is None:
             return None
         signed_in = cls.from_session_user(user)
-        if version is not None:
-            reads.remember(key, _PageEntry(version, signed_in, g.module_page_read))
+        if reads is not None:
+            reads.keep(key, version, (signed_in, g.module_page_read))
         return signed_in
 
     def has_role(self, role: str) -> bool:
@@ -103,15 +102,9 @@ class SignedInUser(UserMixin):
         return role in self.principal.roles
 
 
-class _UserEntry(NamedTuple):
-    version: int  # the data version read before the user
-    user: SignedInUser
-
-
-class _PageEntry(NamedTuple):
+class _Entry(NamedTuple):
     version: int  # the data version read before the rows
-    user: SignedInUser
-    read: progress.PageRead
+    value: Any  # a request's user, or a module page's user and rows
 
 
 class KeptReads:
@@ -137,22 +130,26 @@ class KeptReads:
 
     def __init__(self, version: DataVersion | ChangeListener) -> None:
         self.version = version
-        self.entries: dict[tuple[int, str, str], _PageEntry] = {}
-        #: Any other request's user, by id, with the version read at: the same rule.
-        self.users: dict[int, _UserEntry] = {}
+        #: By user id (a request's user) or (user id, course id, module id) (a module page).
+        self.entries: dict[Hashable, _Entry] = {}
 
-    def remember(self, key: tuple[int, str, str], entry: _PageEntry) -> None:
+    def get(self, key: Hashable, version: int | None) -> Any:
+        """What was kept under ``key`` at ``version`` (the current one), else None."""
+        if version is None:
+            return None
+        entry = self.entries.get(key)
+        return entry.value if entry is not None and entry.version == version else None
+
+    def keep(self, key: Hashable, version: int | None, value: Any) -> None:
+        """Keep ``value``, read after ``version`` was read; nothing while it is unknown."""
+        if version is None:
+            return
         if len(self.entries) >= self.MAX_ENTRIES:
             self.entries.clear()
-        self.entries[key] = entry
-
-    def remember_user(self, user_id: int, entry: _UserEntry) -> None:
-        if len(self.users) >= self.MAX_ENTRIES:
-            self.users.clear()
-        self.users[user_id] = entry
+        self.entries[key] = _Entry(version, value)
 
 
-_PAGE_READS = "liboppi.module_page_reads"
+_KEPT_READS = "liboppi.kept_reads"
 
 
 def init_app(app: Flask) -> None:
@@ -160,12 +157,12 @@ def init_app(app: Flask) -> None:
     (``LIBOPPI_KEEP_READS``)."""
     keep = app.config["LIBOPPI"].keep_reads
     version = data_version(app.extensions["liboppi.engine"]) if keep else None
-    app.extensions[_PAGE_READS] = KeptReads(version) if version is not None else None
+    app.extensions[_KEPT_READS] = KeptReads(version) if version is not None else None
 
 
 def kept_reads(app: Flask) -> KeptReads | None:
     """``app``'s kept reads; None when it keeps none (in-memory SQLite, or turned off)."""
-    return app.extensions[_PAGE_READS]
+    return app.extensions[_KEPT_READS]
 
 
 @login_manager.user_loader
