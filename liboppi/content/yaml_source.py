@@ -135,8 +135,12 @@ _LIBYAML_LOADER: type | None = getattr(yaml, "CSafeLoader", None)
 #: Characters on which libyaml and PyYAML's own reader part ways, so a text holding one is
 #: read by the pure-Python loader: what that reader refuses (``NON_PRINTABLE``: it says
 #: which character and where), tabs, a byte order mark after the start, and the line
-#: breaks other than CR and LF.
-_PYTHON_ONLY = re.compile(f"[\t\ufeff\x85\u2028\u2029]|{yaml.reader.Reader.NON_PRINTABLE.pattern}")
+#: breaks other than CR and LF; also a bare ``!`` (the non-specific tag), which libyaml
+#: reads as an empty string where PyYAML reads null when no value follows (``? !``).
+_PYTHON_ONLY = re.compile(
+    f"[\t\ufeff\x85\u2028\u2029]|{yaml.reader.Reader.NON_PRINTABLE.pattern}"
+    r"|(?:^|(?<=[\s\[\]{},]))!(?=[\s\[\]{},]|$)"
+)
 
 
 def _load_with_libyaml(text: str) -> tuple[yaml.Node | None, Any] | None:
