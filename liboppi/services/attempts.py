@@ -1520,18 +1520,50 @@ def answered_statement(
     score = None
     if result.score is not None:
         score = xs.Score(raw=result.score * question.points, max=question.points)
-    return xs.question_answered(
-        recording.origin,
-        recording.about.quiz,
-        xapi_question(loaded, question, recording.about.language),
-        question_type.xapi_response(question, canonical),
-        registration=loaded.attempt.registration,
-        success=result.is_correct if result.score is not None else None,
-        score=score,
-        duration=seconds_spent,
-        course=recording.about.course,
+    return answering(loaded, question, recording).statement(
+        result=xs.answer_result(
+            question_type.xapi_response(question, canonical),
+            success=result.is_correct if result.score is not None else None,
+            score=score,
+            duration=seconds_spent,
+        ),
         clock=clock.now,
     )
+
+
+#: The prepared parts of ``question_answered`` statements (``xs.answering``), by everything
+#: they are built from: the question (its version's content hash, quiz id, question id and
+#: language, as ``_xapi_questions``), the attempt's registration, the origin and the course.
+#: A learner who answers one question again and again gets them built and encoded once.
+_answering: dict[tuple[Any, ...], xs.Prepared] = {}
+
+
+def answering(loaded: Loaded, question: Question, recording: Recording) -> xs.Prepared:
+    """Return the parts every statement of an answer to ``question`` in the attempt shares."""
+    about = recording.about
+    key = (
+        loaded.version.content_hash,
+        loaded.quiz.stable_id,
+        question.id,
+        about.language,
+        loaded.attempt.registration,
+        recording.origin.key(),
+        about.quiz.key(),
+        about.course.key() if about.course is not None else None,
+    )
+    found = _answering.get(key)
+    if found is None:
+        found = xs.answering(
+            recording.origin,
+            about.quiz,
+            xapi_question(loaded, question, about.language),
+            registration=loaded.attempt.registration,
+            course=about.course,
+        )
+        if len(_answering) >= 4096:
+            _answering.clear()
+        _answering[key] = found
+    return found
 
 
 #: Questions as xAPI activities, by their quiz version's content hash, quiz id, question id

@@ -18,7 +18,7 @@ import json
 import math
 import uuid
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from decimal import ROUND_HALF_EVEN, Decimal
 from typing import Any
@@ -65,6 +65,19 @@ class Origin:
                 f"language must be an RFC 5646 tag like 'fi' or 'fi-FI', got {self.language!r}"
             )
 
+    def key(self) -> tuple[Any, ...]:
+        """Everything a statement takes from the origin, as a hashable value (for caches)."""
+        library = self.library
+        return (
+            self.base_url,
+            self.user_id,
+            self.language,
+            library.id,
+            _frozen(library.name),
+            library.municipality,
+            library.region,
+        )
+
 
 @dataclass(frozen=True, slots=True)
 class Content:
@@ -73,6 +86,10 @@ class Content:
     id: str
     name: LangText
     description: LangText | None = None
+
+    def key(self) -> tuple[Any, ...]:
+        """The content as a hashable value (for caches)."""
+        return (self.id, _frozen(self.name), _frozen(self.description))
 
 
 @dataclass(frozen=True, slots=True)
@@ -135,12 +152,15 @@ class Score:
 class Statement:
     """A built statement: its id and timestamp, and the whole statement as a JSON-ready dict.
 
-    Treat ``data`` as read-only: the outbox stores ``serialise(statement)`` once.
+    Treat ``data`` as read-only: the outbox stores ``serialise(statement)`` once, and
+    statements built from one :class:`Prepared` share its parts. ``encoded``, when set, is
+    what ``serialise`` returns (the builders set it, encoding the shared parts only once).
     """
 
     id: str
     timestamp: str
     data: dict[str, Any]
+    encoded: bytes | None = field(default=None, compare=False, repr=False)
 
 
 # One encoder for every statement: ``json.dumps`` with options builds a new encoder per call.
@@ -151,7 +171,48 @@ _ENCODER = json.JSONEncoder(
 
 def serialise(statement: Statement) -> bytes:
     """Return the statement as compact UTF-8 JSON with sorted keys: the bytes to store and send."""
+    if statement.encoded is not None:
+        return statement.encoded
     return _ENCODER.encode(statement.data).encode("utf-8")
+
+
+@dataclass(frozen=True, slots=True)
+class Prepared:
+    """The parts of a statement that are known before its event happens (actor, verb, object,
+    context), built, checked and encoded once, for events that recur with the same parts:
+    every answer to one question in one attempt. :meth:`statement` adds what each event has
+    of its own (id, timestamp, result).
+
+    A statement's JSON with sorted keys is its members' JSON texts in key order, so the
+    encoded parts are joined with the event's own members as they are: ``serialise`` gives
+    the same bytes as encoding the whole statement (``tests/xapi`` checks it).
+    """
+
+    parts: dict[str, Any]
+    encoded: dict[str, str]
+
+    @classmethod
+    def of(cls, parts: dict[str, Any]) -> Prepared:
+        return cls(parts, {key: _ENCODER.encode(value) for key, value in parts.items()})
+
+    def statement(
+        self,
+        *,
+        result: dict[str, Any] | None = None,
+        id_factory: IdFactory = uuid.uuid4,
+        clock: Clock = utc_now,
+    ) -> Statement:
+        """Return the statement of one event, with a new id and the clock's time."""
+        statement_id = _new_id(id_factory)
+        timestamp = format_timestamp(clock())
+        own: dict[str, Any] = {"id": statement_id, "timestamp": timestamp}
+        if result is not None:
+            own["result"] = result
+        texts = {key: _ENCODER.encode(value) for key, value in own.items()} | self.encoded
+        encoded = ",".join(f"{_ENCODER.encode(key)}:{texts[key]}" for key in sorted(texts))
+        return Statement(
+            statement_id, timestamp, own | self.parts, ("{" + encoded + "}").encode("utf-8")
+        )
 
 
 # -- Builders -------------------------------------------------------------------------------
@@ -266,13 +327,43 @@ def question_answered(
     ``response`` uses the xAPI response format of the interaction type (e.g. ``"a[,]c"`` for
     choice, ``"true"`` for true-false); an empty response is left out of the result.
     """
+    return answering(
+        origin, quiz, question, registration=registration, course=course, plan=plan
+    ).statement(
+        result=answer_result(response, success=success, score=score, duration=duration),
+        id_factory=id_factory,
+        clock=clock,
+    )
+
+
+def answer_result(
+    response: str,
+    *,
+    success: bool | None = None,
+    score: Score | None = None,
+    duration: DurationValue | None = None,
+) -> dict[str, Any] | None:
+    """The ``result`` of a ``question_answered`` statement, for ``answering(...).statement``."""
+    return _result(response=response, success=success, score=score, duration=duration)
+
+
+def answering(
+    origin: Origin,
+    quiz: Content,
+    question: Question,
+    *,
+    registration: uuid.UUID | str,
+    course: Content | None = None,
+    plan: PlanLink | None = None,
+) -> Prepared:
+    """Prepare the parts every ``question_answered`` statement of one question in one attempt
+    shares (a caller that records many answers keeps them; see :class:`Prepared`)."""
     iris = v.Iris(origin.base_url)
     parents = [_activity(iris.quiz(quiz.id), v.ASSESSMENT_TYPE, quiz)]
-    return _statement(
+    return _prepare(
         origin,
         v.ANSWERED,
         _interaction(iris.question(quiz.id, question.id), question),
-        result=_result(response=response, success=success, score=score, duration=duration),
         context=_context(
             origin,
             parents=parents,
@@ -280,8 +371,6 @@ def question_answered(
             plan=plan,
             registration=registration,
         ),
-        id_factory=id_factory,
-        clock=clock,
     )
 
 
@@ -763,6 +852,19 @@ def _quiz_finished(
     )
 
 
+def _prepare(
+    origin: Origin, verb: v.Verb, activity: dict[str, Any], *, context: dict[str, Any]
+) -> Prepared:
+    return Prepared.of(
+        {
+            "actor": _agent(origin.base_url, origin.user_id),
+            "verb": verb.as_xapi(),
+            "object": activity,
+            "context": context,
+        }
+    )
+
+
 def _statement(
     origin: Origin,
     verb: v.Verb,
@@ -773,16 +875,13 @@ def _statement(
     id_factory: IdFactory,
     clock: Clock,
 ) -> Statement:
-    statement_id = _new_id(id_factory)
-    timestamp = format_timestamp(clock())
-    data: dict[str, Any] = {
-        "id": statement_id,
-        "timestamp": timestamp,
-        "actor": _agent(origin.base_url, origin.user_id),
-        "verb": verb.as_xapi(),
-        "object": activity,
-        "context": context,
-    }
-    if result is not None:
-        data["result"] = result
-    return Statement(statement_id, timestamp, data)
+    return _prepare(origin, verb, activity, context=context).statement(
+        result=result, id_factory=id_factory, clock=clock
+    )
+
+
+def _frozen(value: object) -> object:
+    """A name or description as a hashable value (a language map as sorted pairs)."""
+    if isinstance(value, Mapping):
+        return tuple(sorted(value.items()))
+    return value

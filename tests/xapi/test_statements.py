@@ -390,3 +390,60 @@ def test_with_origin_leaves_what_another_origin_built() -> None:
     assert s.with_origin(voided, learner("u-old"), learner("u-new", library=MOVED)) == voided
     with pytest.raises(ValueError, match="URL or language"):
         s.with_origin(voided, learner(), s.Origin(BASE_URL, "u-7f3a9c", MOVED, language="sv"))
+
+
+@pytest.mark.parametrize("name", sorted(EXAMPLES))
+def test_the_stored_bytes_are_the_statement_encoded_whole(name: str) -> None:
+    # The builders join parts encoded once (``Prepared``): the result must be exactly what
+    # encoding the whole statement gives.
+    statement = EXAMPLES[name]
+    whole = json.dumps(
+        statement.data, ensure_ascii=False, sort_keys=True, separators=(",", ":"), allow_nan=False
+    )
+    assert s.serialise(statement) == whole.encode("utf-8")
+
+
+text = st.text(st.characters(blacklist_categories=("Cs",)), min_size=1).filter(str.strip)
+
+
+@given(prompt=text, option=text, response=text, seconds=st.floats(0, 10**6))
+def test_prepared_answers_give_what_the_builder_gives(
+    prompt: str, option: str, response: str, seconds: float
+) -> None:
+    question = s.Question(
+        "q-1",
+        {"fi": prompt},
+        {"interactionType": "choice", "choices": [{"id": "a", "description": {"fi": option}}]},
+    )
+    prepared = s.answering(learner(), QUIZ, question, registration=REGISTRATION, course=COURSE)
+    parts = json.dumps(prepared.parts, sort_keys=True)
+    for success in (True, False):
+        kw = {"id_factory": sequential_ids(), "clock": FakeClock()}
+        built = s.question_answered(
+            learner(),
+            QUIZ,
+            question,
+            response,
+            registration=REGISTRATION,
+            success=success,
+            duration=seconds,
+            course=COURSE,
+            **kw,
+        )
+        result = s.answer_result(response, success=success, duration=seconds)
+        again = prepared.statement(result=result, id_factory=sequential_ids(), clock=FakeClock())
+        assert again == built and s.serialise(again) == s.serialise(built)
+        whole = json.dumps(again.data, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+        assert s.serialise(again) == whole.encode("utf-8")
+    assert json.dumps(prepared.parts, sort_keys=True) == parts  # shared parts left as they were
+
+
+def test_origin_and_content_keys_tell_apart_what_statements_take_from_them() -> None:
+    assert learner().key() == learner().key()
+    assert learner().key() != learner("u-other").key()
+    assert learner().key() != learner(library=MOVED).key()
+    renamed = s.Library(INARI.id, {"fi": "Inarin kirjasto"}, INARI.municipality, INARI.region)
+    assert learner().key() != learner(library=renamed).key()
+    assert COURSE.key() == s.Content(COURSE.id, dict(COURSE.name)).key()
+    assert COURSE.key() != s.Content(COURSE.id, {"fi": "Toinen nimi"}).key()
+    hash((learner().key(), COURSE.key()))
