@@ -462,17 +462,33 @@ class DriverStatement:
         SQLite). There is then no transaction of SQLAlchemy's whose writes the engine's
         events would note (``_note_write``), and its execution context around the statement
         cost more than a small write."""
+        return self._direct(connection, values, returning=False)
+
+    def returned_direct(self, connection, values: Mapping[str, Any]) -> list[Any]:
+        """The rows a write gives (its ``RETURNING``, or a ``SELECT`` over data-modifying
+        CTEs), run as ``rowcount_direct`` runs it."""
+        if not (self.statement.is_select or self.statement._returning):
+            raise TypeError("returned_direct() runs a write with RETURNING, or a SELECT")
+        return self._direct(connection, values, returning=True)
+
+    def _direct(self, connection, values: Mapping[str, Any], *, returning: bool) -> Any:
         compiled = self._compile(connection.dialect)
         parameters = compiled.parameters(values)
         cursor = connection.connection.cursor()
         try:
             cursor.execute(compiled.sql, parameters)
-            return cursor.rowcount
+            if not returning:
+                return cursor.rowcount
+            # Fetched at once: on SQLite the statement is in progress, and a commit fails,
+            # until its rows are all read.
+            raw = cursor.fetchall()
+            description = cursor.description if compiled.result_processors is None else None
         except connection.dialect.loaded_dbapi.Error as error:
             connection._handle_dbapi_exception(error, compiled.sql, parameters, cursor, None)
             raise  # not reached: the call above raises SQLAlchemy's wrapped error
         finally:
             cursor.close()
+        return compiled.rows(raw, description)
 
     def rows(self, connection, values: Mapping[str, Any]) -> list[Any]:
         """Run the SELECT with ``values``; its rows as named tuples, values as SQLAlchemy's.

@@ -34,8 +34,10 @@ from typing import Any
 
 from sqlalchemy import (
     Connection,
+    Text,
     bindparam,
     case,
+    cast,
     func,
     literal_column,
     null,
@@ -199,6 +201,9 @@ class SaveOutcome:
     invalid: tuple[str, ...] = ()
     locked: tuple[str, ...] = ()
     saved_at: datetime | None = None
+    #: The origin and activities the answers' statements were recorded with
+    #: (``save_unlocked``'s, for a caller that keeps the attempt between requests).
+    recording: Recording | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -1054,10 +1059,11 @@ def save_answers(
 
 
 def plan_changes(
-    loaded: Loaded, responses: Mapping[str, Any]
+    loaded: Loaded, responses: Mapping[str, Any], *, trust_saved: bool = True
 ) -> tuple[list[str], list[str], list[str], list[Change]]:
     """Grade what a save request sends: the question ids saved already (the same response
-    again), invalid and locked (final), and the changes to write."""
+    again), invalid and locked (final), and the changes to write. Without ``trust_saved``,
+    a response equal to the loaded one is a change too (the write decides)."""
     immediate = loaded.settings.feedback == "immediately"
     in_attempt = set(loaded.attempt.question_ids)
     saved: list[str] = []
@@ -1085,7 +1091,7 @@ def plan_changes(
         answered = not is_valid or canonical not in (None, "", [], {})
         if existing is None and not answered:
             continue
-        if existing is not None and existing.response == response:
+        if trust_saved and existing is not None and existing.response == response:
             saved.append(question_id)
             continue
         result = grading.grade(question, response)
@@ -1096,15 +1102,23 @@ def plan_changes(
 
 
 def plan_statements(
-    session: Session, loaded: Loaded, changes: Sequence[Change], recorder: Recorder, now: datetime
+    session: Session | None,
+    loaded: Loaded,
+    changes: Sequence[Change],
+    recorder: Recorder,
+    now: datetime,
+    recording: Recording | None = None,
 ) -> tuple[Recording | None, list[tuple[xs.Statement, float] | None]]:
     """The ``question_answered`` statement of each change that records one (else None), with
     the time to answer it carries: a saved answer's own, else the time since the attempt's
-    latest save (or its start)."""
+    latest save (or its start). ``recording``, when given, is the origin and activities to
+    build them with (else they are read)."""
     if not any(change.records for change in changes):
         return None, []
-    recording = recording_for(session, loaded, recorder)
-    latest = max((a.saved_at for a in loaded.answers.values()), default=loaded.attempt.started_at)
+    if recording is None:
+        assert session is not None
+        recording = recording_for(session, loaded, recorder)
+    latest = latest_save(loaded)
     planned: list[tuple[xs.Statement, float] | None] = []
     for change in changes:
         existing = loaded.answers.get(change.question.id)
@@ -1122,6 +1136,11 @@ def plan_statements(
         else:
             planned.append(None)
     return recording, planned
+
+
+def latest_save(loaded: Loaded) -> datetime:
+    """When the attempt's latest answer was saved (its start when none was)."""
+    return max((a.saved_at for a in loaded.answers.values()), default=loaded.attempt.started_at)
 
 
 @dataclass(frozen=True, slots=True)
@@ -1351,20 +1370,29 @@ def _answer_values(
 
 # -- Saving without the attempt's lock held across round trips (PostgreSQL) --------------------
 
-#: The attempt, still open and within its deadline as the database has it now, locked for the
-#: rest of the statement it is part of (as ``load(lock=True)`` locks it for a transaction).
-_STILL_OPEN = (
-    select(_ATTEMPTS.c.id)
+#: The user's attempt, in progress and within its deadline.
+_OPEN = (
+    _ATTEMPTS.c.id == bindparam("attempt_id"),
+    _ATTEMPTS.c.user_id == bindparam("user_id"),
+    _ATTEMPTS.c.status == AttemptStatus.IN_PROGRESS,
+    or_(
+        _ATTEMPTS.c.deadline_at.is_(None),
+        _ATTEMPTS.c.deadline_at >= bindparam("now", type_=_ATTEMPTS.c.deadline_at.type),
+    ),
+)
+#: The attempt, still open as the database has it now, locked for the rest of the statement
+#: it is part of (as ``load(lock=True)`` locks it for a transaction).
+_STILL_OPEN = select(_ATTEMPTS.c.id).where(*_OPEN).with_for_update().exists()
+
+
+#: No answer of the attempt has been saved since the latest save the caller read: its time to
+#: answer a new question (since that save) is then what reading again would give.
+_NONE_SAVED_SINCE = ~(
+    select(_ANSWERS_TABLE.c.id)
     .where(
-        _ATTEMPTS.c.id == bindparam("attempt_id"),
-        _ATTEMPTS.c.user_id == bindparam("user_id"),
-        _ATTEMPTS.c.status == AttemptStatus.IN_PROGRESS,
-        or_(
-            _ATTEMPTS.c.deadline_at.is_(None),
-            _ATTEMPTS.c.deadline_at >= bindparam("now", type_=_ATTEMPTS.c.deadline_at.type),
-        ),
+        _ANSWERS_TABLE.c.attempt_id == bindparam("attempt_id"),
+        _ANSWERS_TABLE.c.saved_at > bindparam("seen_latest", type_=_ANSWERS_TABLE.c.saved_at.type),
     )
-    .with_for_update()
     .exists()
 )
 
@@ -1374,7 +1402,14 @@ def _unlocked_update(conditions: Sequence[Any], _insert: Any) -> Any:
         update(_ANSWERS_TABLE)
         .where(
             _ANSWERS_TABLE.c.id == bindparam("answer_id"),
+            _ANSWERS_TABLE.c.attempt_id == bindparam("attempt_id"),
             _ANSWERS_TABLE.c.is_final.is_(False),
+            # A response equal to the saved one is saved already (no statement): the write
+            # decides it on what the database has, whatever the caller read. Both sides are
+            # JSON texts this code wrote, so equal values are equal texts.
+            cast(_ANSWERS_TABLE.c.response, Text).is_distinct_from(
+                cast(_ANSWER_CHANGE_VALUES["response"], Text)
+            ),
             _STILL_OPEN,
             *conditions,
         )
@@ -1389,7 +1424,7 @@ _FIRST_SAVE = ("attempt_id", "question_id", "first_saved_at", "seconds_spent")
 def _unlocked_insert(conditions: Sequence[Any], insert: Any) -> Any:
     columns = (*_ANSWER_CHANGES, *_FIRST_SAVE)
     row = select(*(bindparam(name, type_=_ANSWERS_TABLE.c[name].type) for name in columns)).where(
-        _STILL_OPEN, *conditions
+        _STILL_OPEN, _NONE_SAVED_SINCE, *conditions
     )
     return (
         insert(_ANSWERS_TABLE)
@@ -1398,8 +1433,26 @@ def _unlocked_insert(conditions: Sequence[Any], insert: Any) -> Any:
     )
 
 
+#: Whether an answer whose save wrote nothing has the response already (saved, and open to
+#: change: not final, in the user's attempt, in progress and within its deadline): the
+#: report of ``_SAVE_UNLOCKED[True]``, so a kept attempt's save that repeats what the
+#: database has costs no more than one that changes it.
+_SAVED_ALREADY = (
+    select(_ANSWERS_TABLE.c.id)
+    .where(
+        _ANSWERS_TABLE.c.id == bindparam("answer_id"),
+        _ANSWERS_TABLE.c.attempt_id == bindparam("attempt_id"),
+        _ANSWERS_TABLE.c.is_final.is_(False),
+        cast(_ANSWERS_TABLE.c.response, Text).is_not_distinct_from(
+            cast(_ANSWER_CHANGE_VALUES["response"], Text)
+        ),
+        *_OPEN,
+    )
+    .exists()
+)
+
 _SAVE_UNLOCKED = {
-    True: outbox.AtomicEnqueue(_unlocked_update, _ANSWERS_TABLE.c.id),
+    True: outbox.AtomicEnqueue(_unlocked_update, _ANSWERS_TABLE.c.id, _SAVED_ALREADY),
     False: outbox.AtomicEnqueue(_unlocked_insert, _ANSWERS_TABLE.c.id),
 }
 
@@ -1411,11 +1464,13 @@ def can_save_unlocked(connection: Connection) -> bool:
 
 
 def save_unlocked(
-    session: Session,
+    session: Session | None,
     connection: Connection,
     loaded: Loaded,
     responses: Mapping[str, Any],
     recorder: Recorder,
+    *,
+    kept: Recording | None = None,
 ) -> SaveOutcome | None:
     """Save one changed answer of an attempt read without its lock, writing the answer and its
     statement's outbox row, or nothing; None when it wrote nothing or the save is not this
@@ -1428,13 +1483,27 @@ def save_unlocked(
     ``connection`` (``outbox.AtomicEnqueue``). The write holds everything the lock held the
     rules to: it locks the attempt's row (PostgreSQL; SQLite's one writer holds the whole
     database) and writes only while the attempt is still in progress and within its
-    deadline as the database has it then, the answer not final, and (for a first save) no
-    answer to the question saved since the read; with a statement built from a cached
-    origin, only while that origin still holds. What the unlocked read decided by itself is
-    only what no concurrent save can change: the attempt's questions and version, and the
-    saved answer's time to answer (set at its first save). A response equal to the saved
-    one is saved already and writes nothing, as under the lock. ``session`` is used only for
-    reads a cache does not hold (the origin, a quiz version).
+    deadline as the database has it then, the answer not final and still as read (saved at
+    the same moment), and for a first save, no answer to the question saved since the read
+    and none to any other saved after the latest one read (the new answer's time to answer
+    counts from that one); with a statement built from a cached origin, only while that
+    origin still holds. What the unlocked read decided by itself is only what no concurrent
+    save can change: the attempt's questions and version, and the saved answer's time to
+    answer (set at its first save). A response equal to the saved one is saved already and
+    writes nothing, as under the lock. ``session`` is used only for reads a cache does not
+    hold (the origin, a quiz version); with ``kept``, there are none, and it may be None.
+
+    ``kept`` is for an attempt read by an earlier request and kept since (``loaded``, with
+    the origin and activities its statements were recorded with). Only a change to an
+    answer saved already is made on it (a first save's time to answer counts from the
+    attempt's latest save, which another worker may have made since: None). The write's
+    conditions hold the kept answer, and the kept origin (as a cached one, see
+    ``outbox.origin_for``), to what the database has now, as they hold a fresh read's, so
+    the kept response is not trusted: the write is tried whatever it was, and
+    when it wrote nothing, its report tells a response the database has already (saved,
+    no statement) from anything else (None). On success, the written answer is put in
+    ``loaded.answers`` (as a fresh read would now give it), and the outcome carries the
+    recording used, for keeping them both again.
     """
     attempt = loaded.attempt
     if (
@@ -1445,7 +1514,7 @@ def save_unlocked(
     ):
         return None
     now = clock.now()
-    saved, invalid, locked, changes = plan_changes(loaded, responses)
+    saved, invalid, locked, changes = plan_changes(loaded, responses, trust_saved=kept is None)
     if invalid or locked or len(changes) > 1:
         return None
     if not changes:
@@ -1453,7 +1522,13 @@ def save_unlocked(
     (change,) = changes
     if not change.records or change.is_final:
         return None
-    recording, planned = plan_statements(session, loaded, changes, recorder, now)
+    if kept is not None and (change.question.id not in loaded.answers or kept.library_id is None):
+        # A first save's time to answer counts from the latest save: read it. An origin with
+        # no home library (grouped by region) cannot be checked in the write: read it.
+        return None
+    if kept is None:
+        assert session is not None, "a fresh read's origin is read in the session"
+    recording, planned = plan_statements(session, loaded, changes, recorder, now, kept)
     (plan,) = planned
     assert recording is not None and plan is not None
     statement, seconds = plan
@@ -1466,18 +1541,37 @@ def save_unlocked(
     if existing is not None:
         values["answer_id"] = existing.id
     else:
-        values |= {"question_id": question.id, "first_saved_at": now, "seconds_spent": seconds}
-    stored = _SAVE_UNLOCKED[existing is not None].enqueue(
+        values |= {
+            "question_id": question.id,
+            "first_saved_at": now,
+            "seconds_spent": seconds,
+            "seen_latest": latest_save(loaded),
+        }
+    answer_id, saved_already = _SAVE_UNLOCKED[existing is not None].enqueue(
         connection,
         session,
         statement,
         user_id=attempt.user_id,
         library_id=recording.library_id,
         write_values=values,
+        kept_origin=kept.origin if kept is not None else None,
     )
-    if not stored:
+    if answer_id is None:
+        if saved_already:
+            return SaveOutcome("saved", (*saved, question.id), saved_at=now, recording=kept)
         return None
-    return SaveOutcome("saved", (*saved, question.id), saved_at=now)
+    loaded.answers[question.id] = SavedAnswer(
+        id=answer_id,
+        question_id=question.id,
+        response=change.response,
+        is_valid=change.is_valid,
+        saved_at=now,
+        seconds_spent=seconds,
+        score=None,
+        is_correct=None,
+        is_final=False,
+    )
+    return SaveOutcome("saved", (*saved, question.id), saved_at=now, recording=recording)
 
 
 def _update_held(session: Session, answer_id: int, values: Mapping[str, Any]) -> None:

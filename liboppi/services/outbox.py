@@ -12,7 +12,7 @@ import weakref
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import (
     Connection,
@@ -22,6 +22,7 @@ from sqlalchemy import (
     func,
     insert,
     literal_column,
+    null,
     select,
     update,
 )
@@ -204,6 +205,17 @@ def _handed_out_unverified(session: Session, user_id: int, basis: _Basis) -> Non
     session.info.setdefault(_UNVERIFIED, {}).setdefault(user_id, set()).add(basis)
 
 
+def _basis_of(origin: xs.Origin, library_id: int) -> _Basis:
+    """What an origin of a user with a home library was built from (``_origin``'s inverse)."""
+    library = origin.library
+    names = library.name
+    assert isinstance(names, Mapping)
+    naming = _LibraryNaming(
+        library.id, names["fi"], names.get("sv"), library.municipality, library.region
+    )
+    return _Basis(origin.user_id, library_id, naming)
+
+
 def _origin(basis: _Basis, base_url: str, language: str) -> xs.Origin:
     return xs.Origin(
         base_url=base_url,
@@ -233,10 +245,11 @@ def _region_origin(
 
 
 def _unverified_basis(
-    session: Session, statement: xs.Statement, user_id: int | None, library_id: int | None
+    session: Session | None, statement: xs.Statement, user_id: int | None, library_id: int | None
 ) -> _Basis | None:
-    """The unchecked cached basis ``statement`` was built from, if it was built from one."""
-    if user_id is None:
+    """The unchecked cached basis ``statement`` was built from, if it was built from one (in
+    ``session``; None: there is none to hand out origins)."""
+    if user_id is None or session is None:
         return None
     bases = session.info.get(_UNVERIFIED, {}).get(user_id)
     if not bases:
@@ -350,6 +363,14 @@ class GatedEnqueue:
         return gated.rowcount(session.connection(), values) == 1
 
 
+class Enqueued(NamedTuple):
+    """What ``AtomicEnqueue.enqueue`` did: the written row's ``returning`` value (None when
+    nothing was written or inserted), and when nothing was, its ``report``."""
+
+    written: Any
+    report: Any = None
+
+
 class AtomicEnqueue:
     """An event's write and its statement's outbox row, both or neither, outside the ORM
     session's transaction: on a request's read connection (``liboppi.web.database``).
@@ -363,23 +384,38 @@ class AtomicEnqueue:
     while the row was not could not be completed afterwards. ``write(conditions, insert)`` is
     given the extra conditions (none, or the origin's checks) and the dialect's ``insert``
     construct; its parameters ``user_id`` and ``library_id``, when it has them, are the outbox
-    row's. ``returning`` is a column the PostgreSQL gate has the write return.
+    row's. ``returning`` is the column of the written row that ``enqueue`` returns (its id).
+
+    ``report``, a boolean SQL expression over the write's parameters, tells the caller why a
+    write that wrote nothing did not: it is evaluated on the database as the write found it,
+    in the same statement on PostgreSQL (its data-modifying CTEs under one ``SELECT``), in
+    the same transaction on SQLite, so that telling costs no round trip of its own.
     """
 
-    def __init__(self, write: Callable[[Sequence[Any], Any], Any], returning: Any) -> None:
+    def __init__(
+        self,
+        write: Callable[[Sequence[Any], Any], Any],
+        returning: Any,
+        report: Any = None,
+    ) -> None:
         from sqlalchemy.dialects.postgresql import insert as pg_insert
         from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
+        if report is None:
+            report = null()
         #: By whether the statement's origin is checked: PostgreSQL's one statement, and
         #: SQLite's write (the row is then ``_INSERT_ROW``).
         self._gated = {
-            checked: _gated_insert(write(conditions, pg_insert).returning(returning))
+            checked: _reported_insert(
+                write(conditions, pg_insert).returning(returning), returning.key, report
+            )
             for checked, conditions in ((False, ()), (True, _ORIGIN_CHECKS))
         }
         self._writes = {
-            False: DriverStatement(write((), sqlite_insert)),
-            True: DriverStatement(write(_ORIGIN_CHECKS, sqlite_insert)),
+            checked: DriverStatement(write(conditions, sqlite_insert).returning(returning))
+            for checked, conditions in ((False, ()), (True, _ORIGIN_CHECKS))
         }
+        self._report = DriverStatement(select(report.label("report")))
         clash = set(write((), pg_insert).compile().params) & {*_COLUMNS, *_CHECKED_VALUES} - {
             "user_id",
             "library_id",
@@ -390,36 +426,46 @@ class AtomicEnqueue:
     def enqueue(
         self,
         connection: Connection,
-        session: Session,
+        session: Session | None,
         statement: xs.Statement,
         *,
         user_id: int | None,
         library_id: int | None,
         write_values: Mapping[str, Any],
-    ) -> bool:
-        """Run the write with ``write_values`` and, with it, insert ``statement``; True when
-        both were made, False when neither was (the write's conditions or the cached
-        origin's checks did not hold). ``session`` holds the origins ``origin_for`` gave.
-        ``connection`` is outside any transaction (``attempts.can_save_unlocked``)."""
-        basis = _unverified_basis(session, statement, user_id, library_id)
+        kept_origin: xs.Origin | None = None,
+    ) -> Enqueued:
+        """Run the write with ``write_values`` and, with it, insert ``statement``: both are
+        made, or neither is (the write's conditions or the cached origin's checks did not
+        hold; then the report says why). ``session`` holds the origins ``origin_for`` gave.
+        ``kept_origin`` is the origin the statement was built from when it was not given in
+        ``session`` but kept by the caller since an earlier request: it is checked as a
+        cached one is. ``connection`` is outside any transaction
+        (``attempts.can_save_unlocked``)."""
+        if kept_origin is not None and library_id is not None:
+            basis: _Basis | None = _basis_of(kept_origin, library_id)
+        else:
+            basis = _unverified_basis(session, statement, user_id, library_id)
         checked = basis is not None
         values = {**write_values, **_row_values(statement, user_id, library_id, basis)}
         if connection.dialect.name == "postgresql":
-            return self._gated[checked].rowcount_direct(connection, values) == 1
+            ((written, report),) = self._gated[checked].returned_direct(connection, values)
+            return Enqueued(written, report if written is None else None)
         # SQLite's driver begins a transaction before the write, which takes the database's
         # one write lock (and this process's write turn) until the commit or rollback here.
         driver = connection.connection.dbapi_connection
         try:
-            if self._writes[checked].rowcount_direct(connection, values) != 1:
+            rows = self._writes[checked].returned_direct(connection, values)
+            if len(rows) != 1:
+                ((report,),) = self._report.rows(connection, values)
                 driver.rollback()
-                return False
+                return Enqueued(None, report)
             _INSERT_ROW.rowcount_direct(connection, values)
             driver.commit()
         except BaseException:
             with contextlib.suppress(Exception):  # the error may have closed the connection
                 driver.rollback()
             raise
-        return True
+        return Enqueued(rows[0][0])
 
 
 # The statements are built once with bound parameters: building a select or insert costs
@@ -490,6 +536,24 @@ def _gated_insert(write: Any, *conditions: Any) -> DriverStatement:
     gate = write.cte("gated_write")
     written = select(literal_column("1")).select_from(gate).exists()
     return DriverStatement(_insert_where(written, *conditions).add_cte(gate))
+
+
+def _reported_insert(write: Any, returning: str, report: Any) -> DriverStatement:
+    """``_gated_insert`` as a ``SELECT`` of one row: the written row's ``returning`` column
+    (NULL when it wrote none) and ``report``, which, like every part of one statement, sees
+    the database as the statement found it, not the write's changes. PostgreSQL runs each
+    data-modifying CTE once, to completion, whether or not the ``SELECT`` reads it."""
+    gate = write.cte("gated_write")
+    written = select(literal_column("1")).select_from(gate).exists()
+    queued = _insert_where(written).returning(literal_column("1")).cte("queued")
+    return DriverStatement(
+        select(
+            select(gate.c[returning]).scalar_subquery().label("written"),
+            report.label("report"),
+        )
+        .add_cte(gate)
+        .add_cte(queued)
+    )
 
 
 def _insert_where(*conditions: Any) -> Any:

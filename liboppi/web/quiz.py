@@ -7,6 +7,7 @@ whichever button is pressed. ``static/js/quiz-autosave.js`` only adds saving on 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from typing import Any
 
 from flask import (
@@ -30,6 +31,7 @@ from sqlalchemy.orm import Session
 from werkzeug.datastructures import MultiDict
 
 from liboppi.content.render import render_markdown
+from liboppi.database import ChangeListener
 from liboppi.models import AttemptStatus
 from liboppi.services import attempts, item_analysis
 from liboppi.services.attempts import AttemptView, QuestionState, Recorder
@@ -37,6 +39,7 @@ from liboppi.services.errors import Conflict, NotFound
 
 from . import request_language
 from .database import get_session, read_connection
+from .login import KeptReads, kept_reads
 
 bp = Blueprint("quiz", __name__, url_prefix="/quizzes")
 
@@ -248,13 +251,13 @@ def save_question(attempt_id: int, number: int):
     the ORM session (``attempts.save_unlocked``); any other save, and one that wrote nothing
     there, loads the attempt once, locked, and saves into it in the same transaction.
     """
-    session = get_session()
     recording = recorder()
     reads = read_connection()
     if attempts.can_save_unlocked(reads):
-        done = save_question_unlocked(session, reads, attempt_id, number, recording)
+        done = save_question_unlocked(reads, attempt_id, number, recording)
         if done is not None:
             return done
+    session = get_session()
     loaded = attempts.get_loaded(session, current_user.user_id, attempt_id, recording, lock=True)
     if loaded.attempt.is_practice:
         session.commit()
@@ -284,22 +287,83 @@ def save_question(attempt_id: int, number: int):
 
 
 def save_question_unlocked(
-    session: Session, reads: Connection, attempt_id: int, number: int, recording: Recorder
+    reads: Connection, attempt_id: int, number: int, recorder: Recorder
 ) -> Response | None:
-    """``save_question``'s plain save, or None when it is not one (or wrote nothing)."""
+    """``save_question``'s plain save, or None when it is not one (or wrote nothing).
+
+    The attempt is read, or taken as this worker kept it after its previous plain save
+    (``kept_attempts``): the save is then its one write, whose conditions hold what was kept
+    to what the database has now (``attempts.save_unlocked``); when they do not hold, the
+    attempt is read again and the save made on that.
+    """
+    user_id = current_user.user_id
+    store, version = kept_attempts()
+    key = (KEPT_ATTEMPT, user_id, attempt_id, recorder.base_url, recorder.language)
+    kept = store.get(key, version) if store is not None else None
+    if kept is not None:
+        kept_loaded, recording = kept
+        loaded = replace(kept_loaded, answers=dict(kept_loaded.answers))  # kept ones stay
+        saved = save_on_question_page(None, reads, loaded, number, recorder, recording)
+        if saved is not None:
+            store.keep(key, version, (loaded, recording))
+            return saved[0]
+    session = get_session()
     try:
-        loaded = attempts.load(session, current_user.user_id, attempt_id, connection=reads)
+        loaded = attempts.load(session, user_id, attempt_id, connection=reads)
     except NotFound:
         return None  # the locked path answers it
+    saved = save_on_question_page(session, reads, loaded, number, recorder)
+    if saved is None:
+        return None
+    response, outcome = saved
+    if store is not None and outcome.recording is not None and outcome.recording.library_id:
+        store.keep(key, version, (loaded, outcome.recording))
+    return response
+
+
+#: Kept reads' key of an attempt kept for its next plain save (with its user, attempt id, and
+#: the base URL and language its statements were recorded for).
+KEPT_ATTEMPT = "quiz attempt"
+
+
+def kept_attempts() -> tuple[KeptReads | None, int | None]:
+    """The kept reads to keep attempts in, and the data version now; (None, None) when none.
+
+    Only on PostgreSQL: a plain save's write is not a commit that changes the data version
+    there (answers have no change trigger, and the write bypasses SQLAlchemy's events), so
+    an attempt kept after it is still current for the worker's next save. SQLite's data
+    version changes with every commit, the save's own too: a kept attempt would never be
+    used. What the version stands for here is what the attempt's statements name beside the
+    learner: its quiz and course (migrations 0008 and 0009). The attempt's own rows, and the
+    learner's origin (public id, home library and its naming), are held to the database by
+    the write's conditions instead, as for a fresh read.
+    """
+    store = kept_reads(current_app)
+    if store is None or not isinstance(store.version, ChangeListener):
+        return None, None
+    return store, store.version.read()
+
+
+def save_on_question_page(
+    session: Session | None,
+    reads: Connection,
+    loaded: attempts.Loaded,
+    number: int,
+    recorder: Recorder,
+    kept: attempts.Recording | None = None,
+) -> tuple[Response, attempts.SaveOutcome] | None:
+    """Save the answer posted to question ``number`` with ``attempts.save_unlocked``, and
+    where the button pressed leads; None when that did not save it. A kept attempt needs no
+    ORM session (``session`` None): nothing is read but the one keyed check."""
     total = len(loaded.attempt.question_ids)
     if not 1 <= number <= total or loaded.settings.layout == "all_on_one_page":
         return None
     current = attempts.question_at(loaded, number)
     responses = responses_from_form(request.form, [current])
-    outcome = attempts.save_unlocked(session, reads, loaded, responses, recording)
+    outcome = attempts.save_unlocked(session, reads, loaded, responses, recorder, kept=kept)
     if outcome is None:
         return None
-    return redirect(target_after_save(attempt_id, number, total))
+    return redirect(target_after_save(loaded.attempt.id, number, total)), outcome
 
 
 def target_after_save(attempt_id: int, number: int, total: int) -> str:

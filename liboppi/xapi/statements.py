@@ -574,8 +574,8 @@ def format_timestamp(moment: datetime) -> str:
     """Return an aware datetime as UTC ISO 8601 with millisecond precision and ``Z``."""
     if moment.tzinfo is None or moment.utcoffset() is None:
         raise ValueError("timestamps must be timezone-aware")
-    utc = moment.astimezone(UTC)
-    return utc.strftime("%Y-%m-%dT%H:%M:%S") + f".{utc.microsecond // 1000:03d}Z"
+    # "2026-11-26T09:30:00.123+00:00" without its offset: the time in UTC.
+    return moment.astimezone(UTC).isoformat(timespec="milliseconds")[:-6] + "Z"
 
 
 def format_duration(value: DurationValue) -> str:

@@ -203,3 +203,27 @@ def test_an_expired_attempt_is_left_to_the_locked_save(
     assert _answer(db_session, attempt_id).response is None  # unanswered, graded at submit
     db_session.expire_all()
     assert db_session.get(Attempt, attempt_id).status is not AttemptStatus.IN_PROGRESS
+
+
+def test_the_same_response_saved_meanwhile_by_another_request_is_saved_already(
+    client, logged_in, quiz, db_session, locked_saves, between_read_and_write, app
+):
+    user = logged_in(Role.LEARNER)
+    attempt_id = start(client)
+    _save(client, attempt_id, "true")
+
+    def save_elsewhere() -> None:
+        with Session(app.extensions["liboppi.engine"]) as other:
+            attempts.save_answers(other, user.id, attempt_id, {"tosi": "false"}, RECORDER)
+            other.commit()
+
+    between_read_and_write(save_elsewhere)
+    assert _save(client, attempt_id, "false").status_code == 302
+    assert _answer(db_session, attempt_id).response == "false"
+    # The write found the response there already: it wrote nothing, recorded nothing, and
+    # needed no save under the lock to tell.
+    assert locked_saves == [attempt_id]  # the other request's
+    assert [s["result"]["response"] for s in statements(db_session, "/answered")] == [
+        "true",
+        "false",
+    ]
