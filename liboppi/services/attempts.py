@@ -156,6 +156,15 @@ class QuestionState:
 
 
 @dataclass(frozen=True, slots=True)
+class QuestionForm:
+    """What reading the answer to a question from a posted form needs: its id and public
+    view (``question_form_at``; a ``QuestionState`` has them too)."""
+
+    id: str
+    view: Mapping[str, Any]
+
+
+@dataclass(frozen=True, slots=True)
 class AttemptView:
     """An attempt in progress (or just closed), question by question."""
 
@@ -876,6 +885,15 @@ def question_at(loaded: Loaded, number: int) -> QuestionState:
     """
     question = loaded.source.get_question(loaded.attempt.question_ids[number - 1])
     return attempt_question_state(loaded, number, question)
+
+
+def question_form_at(loaded: Loaded, number: int) -> QuestionForm:
+    """Return question ``number`` of an attempt as a posted answer to it is read: without
+    the saved answer's state that ``question_at`` adds, which a save does not show."""
+    question = loaded.source.get_question(loaded.attempt.question_ids[number - 1])
+    option_order = loaded.attempt.option_orders.get(question.id, [])
+    view = get_question_type(question.type).public_view(question, option_order=option_order)
+    return QuestionForm(question.id, view)
 
 
 def attempt_question_state(loaded: Loaded, number: int, question: Question) -> QuestionState:

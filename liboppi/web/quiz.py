@@ -34,7 +34,7 @@ from liboppi.content.render import render_markdown
 from liboppi.database import ChangeListener
 from liboppi.models import AttemptStatus
 from liboppi.services import attempts, item_analysis
-from liboppi.services.attempts import AttemptView, QuestionState, Recorder
+from liboppi.services.attempts import AttemptView, QuestionForm, QuestionState, Recorder
 from liboppi.services.errors import Conflict, NotFound
 
 from . import request_language
@@ -159,7 +159,9 @@ def attempt(attempt_id: int):
     return redirect(url_for("quiz.question", attempt_id=attempt_id, number=first))
 
 
-def responses_from_form(form: MultiDict, questions: Sequence[QuestionState]) -> dict[str, Any]:
+def responses_from_form(
+    form: MultiDict, questions: Sequence[QuestionState | QuestionForm]
+) -> dict[str, Any]:
     """Read the answers of the questions shown on the page from the posted form.
 
     Every question on the page lists its id in a hidden ``shown`` field, so an unticked
@@ -358,8 +360,7 @@ def save_on_question_page(
     total = len(loaded.attempt.question_ids)
     if not 1 <= number <= total or loaded.settings.layout == "all_on_one_page":
         return None
-    current = attempts.question_at(loaded, number)
-    responses = responses_from_form(request.form, [current])
+    responses = responses_from_form(request.form, [attempts.question_form_at(loaded, number)])
     outcome = attempts.save_unlocked(session, reads, loaded, responses, recorder, kept=kept)
     if outcome is None:
         return None

@@ -14,6 +14,7 @@ library (``contextActivities.grouping``), and by learning plan where one applies
 from __future__ import annotations
 
 import copy
+import functools
 import json
 import math
 import uuid
@@ -189,11 +190,28 @@ class Prepared:
     """
 
     parts: dict[str, Any]
-    encoded: dict[str, str]
+    #: The parts' members as JSON text: those sorted before ``id``, between ``id`` and
+    #: ``result``, between ``result`` and ``timestamp``, and after ``timestamp``.
+    encoded: tuple[str, str, str, str]
 
     @classmethod
     def of(cls, parts: dict[str, Any]) -> Prepared:
-        return cls(parts, {key: _ENCODER.encode(value) for key, value in parts.items()})
+        if {"id", "result", "timestamp"} & set(parts):
+            raise ValueError("a statement's id, result and timestamp are its own")
+
+        def members(low: str, high: str) -> str:
+            keys = sorted(key for key in parts if low < key < high)
+            return "".join(f",{_ENCODER.encode(key)}:{_ENCODER.encode(parts[key])}" for key in keys)
+
+        return cls(
+            parts,
+            (
+                members("", "id"),
+                members("id", "result"),
+                members("result", "timestamp"),
+                members("timestamp", "\U0010ffff"),
+            ),
+        )
 
     def statement(
         self,
@@ -205,14 +223,18 @@ class Prepared:
         """Return the statement of one event, with a new id and the clock's time."""
         statement_id = _new_id(id_factory)
         timestamp = format_timestamp(clock())
+        before_id, before_result, before_timestamp, after = self.encoded
+        # The id (a UUID) and the timestamp are JSON strings with nothing to escape.
+        # Every member's text begins with a comma: the first one's is dropped.
+        text = f'{before_id},"id":"{statement_id}"{before_result}'
+        if result is not None:
+            text += f',"result":{_ENCODER.encode(result)}'
+        text += f'{before_timestamp},"timestamp":"{timestamp}"{after}'
         own: dict[str, Any] = {"id": statement_id, "timestamp": timestamp}
         if result is not None:
             own["result"] = result
-        texts = {key: _ENCODER.encode(value) for key, value in own.items()} | self.encoded
-        encoded = ",".join(f"{_ENCODER.encode(key)}:{texts[key]}" for key in sorted(texts))
-        return Statement(
-            statement_id, timestamp, own | self.parts, ("{" + encoded + "}").encode("utf-8")
-        )
+        encoded = ("{" + text[1:] + "}").encode("utf-8")
+        return Statement(statement_id, timestamp, own | self.parts, encoded)
 
 
 # -- Builders -------------------------------------------------------------------------------
@@ -578,6 +600,7 @@ def format_timestamp(moment: datetime) -> str:
     return moment.astimezone(UTC).isoformat(timespec="milliseconds")[:-6] + "Z"
 
 
+@functools.lru_cache(maxsize=4096, typed=True)
 def format_duration(value: DurationValue) -> str:
     """Return a duration as ISO 8601 (``PT12.5S``, ``PT1H2M3S``), to 0.01 s.
 

@@ -447,3 +447,19 @@ def test_origin_and_content_keys_tell_apart_what_statements_take_from_them() -> 
     assert COURSE.key() == s.Content(COURSE.id, dict(COURSE.name)).key()
     assert COURSE.key() != s.Content(COURSE.id, {"fi": "Toinen nimi"}).key()
     hash((learner().key(), COURSE.key()))
+
+
+@pytest.mark.parametrize(
+    "parts",
+    [{}, {"verb": {"id": "v"}}, {"actor": {"a": 1}}, {"context": {"ä": "\"'\\\n"}, "zz": [1]}],
+)
+@pytest.mark.parametrize("result", [None, {"response": "a[,]b", "success": True}])
+def test_prepared_parts_of_any_keys_encode_as_the_whole(parts, result) -> None:
+    statement = s.Prepared.of(parts).statement(result=result, id_factory=sequential_ids())
+    whole = json.dumps(statement.data, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+    assert s.serialise(statement) == whole.encode("utf-8")
+
+
+def test_a_prepared_statement_keeps_its_own_members() -> None:
+    with pytest.raises(ValueError, match="its own"):
+        s.Prepared.of({"id": "x"})
