@@ -356,7 +356,7 @@ def save_on_question_page(
 ) -> tuple[Response, attempts.SaveOutcome] | None:
     """Save the answer posted to question ``number`` with ``attempts.save_unlocked``, and
     where the button pressed leads; None when that did not save it. A kept attempt needs no
-    ORM session (``session`` None): nothing is read but the one keyed check."""
+    ORM session (``session`` None): nothing is read for it."""
     total = len(loaded.attempt.question_ids)
     if not 1 <= number <= total or loaded.settings.layout == "all_on_one_page":
         return None

@@ -14,7 +14,7 @@ from sqlalchemy import select
 from liboppi import clock
 from liboppi.models import OutboxStatement, Quiz
 from liboppi.quiz.format import parse_quiz
-from liboppi.services import quiz_import
+from liboppi.services import attempts, quiz_import
 from liboppi.services.attempts import Recorder
 
 RECORDER = Recorder("http://liboppi.test", "fi")
@@ -257,3 +257,17 @@ def page_text_without_chrome(html: str) -> str:
     match = re.search(r"<main\b.*?</main>", html, re.DOTALL)
     assert match, "no <main> on the page"
     return match.group(0)
+
+
+@pytest.fixture
+def locked_saves(monkeypatch) -> list[int]:
+    """The attempt ids of every save made under the attempt's lock (``save_answers``)."""
+    made: list[int] = []
+    save = attempts.save_answers
+
+    def counted(session, user_id, attempt_id, *args, **kwargs):
+        made.append(attempt_id)
+        return save(session, user_id, attempt_id, *args, **kwargs)
+
+    monkeypatch.setattr(attempts, "save_answers", counted)
+    return made

@@ -57,19 +57,6 @@ def loads(monkeypatch) -> list[int]:
     return made
 
 
-@pytest.fixture
-def locked_saves(monkeypatch) -> list[int]:
-    made: list[int] = []
-    save = attempts.save_answers
-
-    def counted(session, user_id, attempt_id, *args, **kwargs):
-        made.append(attempt_id)
-        return save(session, user_id, attempt_id, *args, **kwargs)
-
-    monkeypatch.setattr(attempts, "save_answers", counted)
-    return made
-
-
 def _save(client, attempt_id: int, response: str, number: int = 1):
     question = {1: "tosi", 2: "lyhyt"}[number]
     url = f"/quizzes/attempts/{attempt_id}/questions/{number}"

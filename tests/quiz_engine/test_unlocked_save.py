@@ -27,20 +27,6 @@ def quiz(install_quiz):
 
 
 @pytest.fixture
-def locked_saves(monkeypatch) -> list[int]:
-    """The attempt ids of every save made under the attempt's lock (``save_answers``)."""
-    made: list[int] = []
-    save = attempts.save_answers
-
-    def counted(session, user_id, attempt_id, *args, **kwargs):
-        made.append(attempt_id)
-        return save(session, user_id, attempt_id, *args, **kwargs)
-
-    monkeypatch.setattr(attempts, "save_answers", counted)
-    return made
-
-
-@pytest.fixture
 def between_read_and_write(monkeypatch) -> Callable[[Callable[[], None]], None]:
     """Run a change once, after an unlocked save has read and before it writes."""
 
