@@ -1501,15 +1501,16 @@ def save_unlocked(
     ``connection`` (``outbox.AtomicEnqueue``). The write holds everything the lock held the
     rules to: it locks the attempt's row (PostgreSQL; SQLite's one writer holds the whole
     database) and writes only while the attempt is still in progress and within its
-    deadline as the database has it then, the answer not final and still as read (saved at
-    the same moment), and for a first save, no answer to the question saved since the read
-    and none to any other saved after the latest one read (the new answer's time to answer
-    counts from that one); with a statement built from a cached origin, only while that
-    origin still holds. What the unlocked read decided by itself is only what no concurrent
-    save can change: the attempt's questions and version, and the saved answer's time to
-    answer (set at its first save). A response equal to the saved one is saved already and
-    writes nothing, as under the lock. ``session`` is used only for reads a cache does not
-    hold (the origin, a quiz version); with ``kept``, there are none, and it may be None.
+    deadline as the database has it then, the answer not final and its response not the
+    posted one (then the write's report says it is saved already), and for a first save, no
+    answer to the question saved since the read and none to any other saved after the
+    latest one read (the new answer's time to answer counts from that one); with a
+    statement built from a cached origin, only while that origin still holds. What the
+    unlocked read decided by itself is only what no concurrent save can change: the
+    attempt's questions and version, and the saved answer's time to answer (set at its first
+    save). A response equal to the saved one is saved already and writes nothing, as under
+    the lock. ``session`` is used only for reads a cache does not hold (the origin, a quiz
+    version); with ``kept``, there are none, and it may be None.
 
     ``kept`` is for an attempt read by an earlier request and kept since (``loaded``, with
     the origin and activities its statements were recorded with). Only a change to an
@@ -1517,11 +1518,11 @@ def save_unlocked(
     attempt's latest save, which another worker may have made since: None). The write's
     conditions hold the kept answer, and the kept origin (as a cached one, see
     ``outbox.origin_for``), to what the database has now, as they hold a fresh read's, so
-    the kept response is not trusted: the write is tried whatever it was, and
-    when it wrote nothing, its report tells a response the database has already (saved,
-    no statement) from anything else (None). On success, the written answer is put in
-    ``loaded.answers`` (as a fresh read would now give it), and the outcome carries the
-    recording used, for keeping them both again.
+    the kept response is not trusted: the write is tried whatever it was, and when it wrote
+    nothing, its report tells a response the database has already (saved, no statement)
+    from anything else (None). On success, the written answer is put in ``loaded.answers``
+    (as a fresh read would now give it), and the outcome carries the recording used, for
+    keeping them both again.
     """
     attempt = loaded.attempt
     if (
