@@ -401,13 +401,13 @@ class AtomicEnqueue:
         from sqlalchemy.dialects.postgresql import insert as pg_insert
         from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
-        if report is None:
-            report = null()
         #: By whether the statement's origin is checked: PostgreSQL's one statement, and
         #: SQLite's write (the row is then ``_INSERT_ROW``).
         self._gated = {
             checked: _reported_insert(
-                write(conditions, pg_insert).returning(returning), returning.key, report
+                write(conditions, pg_insert).returning(returning),
+                returning.key,
+                report if report is not None else null(),
             )
             for checked, conditions in ((False, ()), (True, _ORIGIN_CHECKS))
         }
@@ -415,7 +415,10 @@ class AtomicEnqueue:
             checked: DriverStatement(write(conditions, sqlite_insert).returning(returning))
             for checked, conditions in ((False, ()), (True, _ORIGIN_CHECKS))
         }
-        self._report = DriverStatement(select(report.label("report")))
+        #: SQLite's report, read after a write that wrote nothing (none without a report).
+        self._report = (
+            DriverStatement(select(report.label("report"))) if report is not None else None
+        )
         clash = set(write((), pg_insert).compile().params) & {*_COLUMNS, *_CHECKED_VALUES} - {
             "user_id",
             "library_id",
@@ -456,7 +459,9 @@ class AtomicEnqueue:
         try:
             rows = self._writes[checked].returned_direct(connection, values)
             if len(rows) != 1:
-                ((report,),) = self._report.rows(connection, values)
+                report = None
+                if self._report is not None:
+                    ((report,),) = self._report.rows(connection, values)
                 driver.rollback()
                 return Enqueued(None, report)
             _INSERT_ROW.rowcount_direct(connection, values)

@@ -143,7 +143,7 @@ def test_an_attempt_submitted_elsewhere_is_not_written_by_a_kept_save(
 
 
 def test_a_first_answer_to_another_question_reads_the_attempt_for_its_time(
-    client, logged_in, quiz, db_session, app, loads, listening, frozen_clock, on_postgresql
+    client, logged_in, quiz, db_session, app, loads, listening, frozen_clock
 ):
     user = logged_in(Role.LEARNER)
     attempt_id = start(client)
@@ -189,7 +189,7 @@ def test_a_change_to_the_quiz_reads_the_attempt_again(
 
 
 def test_a_learner_moved_to_another_library_meanwhile_is_grouped_by_the_new_one(
-    client, logged_in, quiz, db_session, app, create_library, listening, other_process
+    client, logged_in, quiz, db_session, create_library, listening, other_process
 ):
     moved_to = create_library("Pellon kirjasto")
     user = logged_in(Role.LEARNER)
