@@ -193,8 +193,9 @@ def verify_pass(
 
 
 @register("quiz-answer")
-def quiz_answer(ctx: Context) -> Row:
-    """POST one answer (saved and graded) under gunicorn against the floor; zero lost."""
+def quiz_answer(ctx: Context) -> list[Row]:
+    """POST one answer (saved and graded) under gunicorn against the floor; zero lost. On
+    PostgreSQL, also with synchronous commits, for information (no goal)."""
     site = ctx.site()
     if "quiz import" not in site.commands:
         raise Skip("'flask quiz import' does not exist yet")
@@ -228,14 +229,20 @@ def quiz_answer(ctx: Context) -> Row:
             for slot in slots
         ]
     )
+    floor_requests = [Request("POST", r.path, {"Content-Type": FORM}, r.body) for r in requests]
+    rows = []
     try:
         row = ctx.compare_rates(
             "quiz answer save + grade",
             (site.server, requests),
-            (floor, [Request("POST", r.path, {"Content-Type": FORM}, r.body) for r in requests]),
+            (floor, floor_requests),
             goal=at_least(0.25),
-            check=lambda r: None if r.redirects == r.requests else "not every save was a 302",
+            check=all_redirected,
         )
+        row.details["answer_commit"] = site.env.get("LIBOPPI_ANSWER_COMMIT", "asynchronous")
+        rows.append(row)
+        if ctx.database_kind == "postgresql":
+            rows.append(synchronous_saves(ctx, site, requests, (floor, floor_requests)))
     finally:
         floor.stop()
     checks = [verify_pass(ctx, site, slots, token, headers, choice) for choice in (0, 1)]
@@ -246,6 +253,36 @@ def quiz_answer(ctx: Context) -> Row:
     if lost or failures:
         row.status = "error"
         row.note += f"; {failures} failed saves"
+    return rows
+
+
+def all_redirected(result: Any) -> str | None:
+    return None if result.redirects == result.requests else "not every save was a 302"
+
+
+def synchronous_saves(
+    ctx: Context, site: Site, requests: list[Request], floor: tuple[Any, list[Request]]
+) -> Row:
+    """The same saves with ``LIBOPPI_ANSWER_COMMIT=synchronous``, for information: what
+    waiting for each save's WAL flush costs on this machine (README, "Answer saves and
+    durability"). Another server on the same database and secret key: the same sessions."""
+    server = ctx.start_server(
+        "ours-synchronous",
+        "wsgi:app",
+        {**site.env, "LIBOPPI_ANSWER_COMMIT": "synchronous"},
+        ready_path="/saavutettavuus",
+    )
+    try:
+        row = ctx.compare_rates(
+            "quiz answer save, synchronous commit",
+            (server, requests),
+            floor,
+            goal=None,
+            check=all_redirected,
+        )
+    finally:
+        server.stop()
+    row.details["answer_commit"] = "synchronous"
     return row
 
 

@@ -36,6 +36,11 @@ class Settings:
     #: Reuse a signed-in user's and a module page's reads while the data version stands
     #: (``web.login.KeptReads``); off: read on every request.
     keep_reads: bool = True
+    #: How an answer saved into an attempt in progress is committed on PostgreSQL
+    #: (``LIBOPPI_ANSWER_COMMIT``): asynchronous (the default) acknowledges it before its WAL
+    #: is flushed, as SQLite's ``synchronous=NORMAL`` does for every commit; synchronous waits
+    #: for the flush. See README, "Answer saves and durability".
+    answer_commit_synchronous: bool = False
 
     @property
     def is_production(self) -> bool:
@@ -75,6 +80,12 @@ def load_settings(environ: Mapping[str, str], instance: Path, project_root: Path
     if keep_reads not in {"on", "off"}:
         raise ConfigError(f"LIBOPPI_KEEP_READS must be on or off, not {keep_reads!r}")
 
+    answer_commit = environ.get("LIBOPPI_ANSWER_COMMIT", "asynchronous")
+    if answer_commit not in {"asynchronous", "synchronous"}:
+        raise ConfigError(
+            f"LIBOPPI_ANSWER_COMMIT must be asynchronous or synchronous, not {answer_commit!r}"
+        )
+
     def number(name: str, default: str, kind: type) -> int | float:
         raw = environ.get(name, default)
         try:
@@ -103,4 +114,5 @@ def load_settings(environ: Mapping[str, str], instance: Path, project_root: Path
         content_root=Path(environ.get("LIBOPPI_CONTENT_ROOT", project_root / "courses")),
         quiz_root=Path(environ.get("LIBOPPI_QUIZ_ROOT", project_root / "quizzes")),
         keep_reads=keep_reads == "on",
+        answer_commit_synchronous=answer_commit == "synchronous",
     )

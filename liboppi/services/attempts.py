@@ -1489,6 +1489,7 @@ def save_unlocked(
     recorder: Recorder,
     *,
     kept: Recording | None = None,
+    synchronous_commit: bool = True,
 ) -> SaveOutcome | None:
     """Save one changed answer of an attempt read without its lock, writing the answer and its
     statement's outbox row, or nothing; None when it wrote nothing or the save is not this
@@ -1523,6 +1524,10 @@ def save_unlocked(
     from anything else (None). On success, the written answer is put in ``loaded.answers``
     (as a fresh read would now give it), and the outcome carries the recording used, for
     keeping them both again.
+
+    ``synchronous_commit=False`` acknowledges the save on PostgreSQL before its WAL is
+    flushed (``outbox.AtomicEnqueue``; ``LIBOPPI_ANSWER_COMMIT``). Submitting the attempt
+    commits synchronously, which flushes every answer saved before it.
     """
     attempt = loaded.attempt
     if (
@@ -1574,6 +1579,7 @@ def save_unlocked(
         library_id=recording.library_id,
         write_values=values,
         kept_origin=kept.origin if kept is not None else None,
+        synchronous_commit=synchronous_commit,
     )
     if answer_id is None:
         if saved_already:

@@ -390,6 +390,14 @@ class AtomicEnqueue:
     write that wrote nothing did not: it is evaluated on the database as the write found it,
     in the same statement on PostgreSQL (its data-modifying CTEs under one ``SELECT``), in
     the same transaction on SQLite, so that telling costs no round trip of its own.
+
+    ``enqueue(synchronous_commit=False)`` commits the one statement asynchronously on
+    PostgreSQL (``set_config('synchronous_commit', 'off', true)``, for its own transaction
+    only): acknowledged before its WAL is flushed, flushed by the WAL writer within three
+    ``wal_writer_delay`` or by any later synchronous commit, whichever comes first. A crash
+    of the server meanwhile loses the write and its row together, never one of them; the
+    sender's claim is a synchronous commit, so no statement goes to the LRS before its row is
+    flushed. SQLite's commits are always as its ``synchronous=NORMAL`` makes them.
     """
 
     def __init__(
@@ -401,16 +409,19 @@ class AtomicEnqueue:
         from sqlalchemy.dialects.postgresql import insert as pg_insert
         from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
-        #: By whether the statement's origin is checked: PostgreSQL's one statement, and
-        #: SQLite's write (the row is then ``_INSERT_ROW``).
+        #: PostgreSQL's one statement, by whether the statement's origin is checked and
+        #: whether it commits synchronously.
         self._gated = {
-            checked: _reported_insert(
+            (checked, synchronous): _reported_insert(
                 write(conditions, pg_insert).returning(returning),
                 returning.key,
                 report if report is not None else null(),
+                synchronous_commit=synchronous,
             )
             for checked, conditions in ((False, ()), (True, _ORIGIN_CHECKS))
+            for synchronous in (False, True)
         }
+        #: SQLite's write, by whether the origin is checked (the row is then ``_INSERT_ROW``).
         self._writes = {
             checked: DriverStatement(write(conditions, sqlite_insert).returning(returning))
             for checked, conditions in ((False, ()), (True, _ORIGIN_CHECKS))
@@ -436,6 +447,7 @@ class AtomicEnqueue:
         library_id: int | None,
         write_values: Mapping[str, Any],
         kept_origin: xs.Origin | None = None,
+        synchronous_commit: bool = True,
     ) -> Enqueued:
         """Run the write with ``write_values`` and, with it, insert ``statement``: both are
         made, or neither is (the write's conditions or the cached origin's checks did not
@@ -443,7 +455,7 @@ class AtomicEnqueue:
         ``kept_origin`` is the origin the statement was built from when it was not given in
         ``session`` but kept by the caller since an earlier request: it is checked as a
         cached one is. ``connection`` is outside any transaction
-        (``attempts.can_save_unlocked``)."""
+        (``attempts.can_save_unlocked``). ``synchronous_commit``: see the class."""
         if kept_origin is not None and library_id is not None:
             basis: _Basis | None = _basis_of(kept_origin, library_id)
         else:
@@ -451,7 +463,9 @@ class AtomicEnqueue:
         checked = basis is not None
         values = {**write_values, **_row_values(statement, user_id, library_id, basis)}
         if connection.dialect.name == "postgresql":
-            ((written, report),) = self._gated[checked].returned_direct(connection, values)
+            ((written, report, *_),) = self._gated[checked, synchronous_commit].returned_direct(
+                connection, values
+            )
             return Enqueued(written, report if written is None else None)
         # SQLite's driver begins a transaction before the write, which takes the database's
         # one write lock (and this process's write turn) until the commit or rollback here.
@@ -543,22 +557,27 @@ def _gated_insert(write: Any, *conditions: Any) -> DriverStatement:
     return DriverStatement(_insert_where(written, *conditions).add_cte(gate))
 
 
-def _reported_insert(write: Any, returning: str, report: Any) -> DriverStatement:
+def _reported_insert(
+    write: Any, returning: str, report: Any, *, synchronous_commit: bool
+) -> DriverStatement:
     """``_gated_insert`` as a ``SELECT`` of one row: the written row's ``returning`` column
     (NULL when it wrote none) and ``report``, which, like every part of one statement, sees
     the database as the statement found it, not the write's changes. PostgreSQL runs each
-    data-modifying CTE once, to completion, whether or not the ``SELECT`` reads it."""
+    data-modifying CTE once, to completion, whether or not the ``SELECT`` reads it.
+
+    Not ``synchronous_commit``: a third column sets ``synchronous_commit`` off for the
+    statement's own (implicit) transaction, which its commit reads; the connection's setting
+    is back as it was after it."""
     gate = write.cte("gated_write")
     written = select(literal_column("1")).select_from(gate).exists()
     queued = _insert_where(written).returning(literal_column("1")).cte("queued")
-    return DriverStatement(
-        select(
-            select(gate.c[returning]).scalar_subquery().label("written"),
-            report.label("report"),
-        )
-        .add_cte(gate)
-        .add_cte(queued)
-    )
+    columns = [
+        select(gate.c[returning]).scalar_subquery().label("written"),
+        report.label("report"),
+    ]
+    if not synchronous_commit:
+        columns.append(func.set_config("synchronous_commit", "off", True).label("commit"))
+    return DriverStatement(select(*columns).add_cte(gate).add_cte(queued))
 
 
 def _insert_where(*conditions: Any) -> Any:

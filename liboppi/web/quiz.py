@@ -361,7 +361,15 @@ def save_on_question_page(
     if not 1 <= number <= total or loaded.settings.layout == "all_on_one_page":
         return None
     responses = responses_from_form(request.form, [attempts.question_form_at(loaded, number)])
-    outcome = attempts.save_unlocked(session, reads, loaded, responses, recorder, kept=kept)
+    outcome = attempts.save_unlocked(
+        session,
+        reads,
+        loaded,
+        responses,
+        recorder,
+        kept=kept,
+        synchronous_commit=current_app.config["LIBOPPI"].answer_commit_synchronous,
+    )
     if outcome is None:
         return None
     return redirect(target_after_save(loaded.attempt.id, number, total)), outcome
