@@ -30,11 +30,15 @@ def quiz(install_quiz):
 
 
 @pytest.fixture
-def wal_flushes(app, db_session):
-    """A function giving the number of WAL flushes made so far on the server, counted with
-    the app's read connection's own (which PostgreSQL reports only now and then)."""
+def postgresql(db_session) -> None:
     if db_session.get_bind().dialect.name != "postgresql":
         pytest.skip("PostgreSQL's commits only: SQLite's follow synchronous=NORMAL")
+
+
+@pytest.fixture
+def wal_flushes(app, db_session, postgresql):
+    """A function giving the number of WAL flushes made so far on the server, counted with
+    the app's read connection's own (which PostgreSQL reports only now and then)."""
     method = db_session.scalar(text("SHOW wal_sync_method"))
     if db_session.scalar(text("SHOW fsync")) != "on" or method not in {"fdatasync", "fsync"}:
         pytest.skip(f"pg_stat_wal counts no flushes with fsync off or {method}")
@@ -85,7 +89,7 @@ def test_plain_saves_commit_without_waiting_for_a_flush_and_synchronously_when_s
 
 
 def test_the_connection_commits_synchronously_after_an_asynchronous_save(
-    app, client, logged_in, quiz, wal_flushes
+    app, client, logged_in, quiz, postgresql
 ):
     logged_in(Role.LEARNER)
     attempt_id = start(client)
