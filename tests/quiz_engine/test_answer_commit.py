@@ -17,9 +17,9 @@ from sqlalchemy import text
 from liboppi.config import ConfigError, load_settings
 from liboppi.models import Role
 from tests.quiz_engine.conftest import quiz_text, statements
-from tests.web_client import post_form
 
-from .test_pages import QUIZ, start
+from .test_pages import start
+from .test_unlocked_save import _save
 
 SAVES = 16  # even: each round of changes ends with the answer it began with
 
@@ -55,12 +55,6 @@ def wal_flushes(app, db_session, postgresql):
         return db_session.scalar(text("SELECT wal_sync FROM pg_stat_wal"))
 
     return count
-
-
-def _save(client, attempt_id: int, response: str):
-    url = f"/quizzes/attempts/{attempt_id}/questions/1"
-    fields = {"shown": "tosi", "q.tosi": response, "go": "next"}
-    return post_form(client, url, fields, page=f"/quizzes/{QUIZ}")
 
 
 def _flushes_for_changes(client, attempt_id: int, wal_flushes) -> int:
