@@ -557,6 +557,12 @@ def _gated_insert(write: Any, *conditions: Any) -> DriverStatement:
     return DriverStatement(_insert_where(written, *conditions).add_cte(gate))
 
 
+#: Literal SQL: no parameters for the driver to send with every save.
+_ASYNCHRONOUS_COMMIT = literal_column("set_config('synchronous_commit', 'off', true)").label(
+    "commit"
+)
+
+
 def _reported_insert(
     write: Any, returning: str, report: Any, *, synchronous_commit: bool
 ) -> DriverStatement:
@@ -576,7 +582,7 @@ def _reported_insert(
         report.label("report"),
     ]
     if not synchronous_commit:
-        columns.append(func.set_config("synchronous_commit", "off", True).label("commit"))
+        columns.append(_ASYNCHRONOUS_COMMIT)
     return DriverStatement(select(*columns).add_cte(gate).add_cte(queued))
 
 
