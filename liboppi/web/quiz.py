@@ -7,7 +7,7 @@ whichever button is pressed. ``static/js/quiz-autosave.js`` only adds saving on 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from typing import Any
 
 from flask import (
@@ -256,9 +256,10 @@ def save_question(attempt_id: int, number: int):
     recording = recorder()
     reads = read_connection()
     if attempts.can_save_unlocked(reads):
-        done = save_question_unlocked(reads, attempt_id, number, recording)
+        done = save_plain(reads, attempt_id, number, recording)
         if done is not None:
-            return done
+            total = len(done.loaded.attempt.question_ids)
+            return redirect(target_after_save(attempt_id, done.number, total))
     session = get_session()
     loaded = attempts.get_loaded(session, current_user.user_id, attempt_id, recording, lock=True)
     if loaded.attempt.is_practice:
@@ -288,10 +289,22 @@ def save_question(attempt_id: int, number: int):
     return redirect(target_after_save(attempt_id, number, total))
 
 
-def save_question_unlocked(
-    reads: Connection, attempt_id: int, number: int, recorder: Recorder
-) -> Response | None:
-    """``save_question``'s plain save, or None when it is not one (or wrote nothing).
+@dataclass(frozen=True)
+class PlainSave:
+    """A plain save made (``save_plain``): the attempt as saved into, the question's number
+    and what was saved."""
+
+    loaded: attempts.Loaded
+    number: int
+    outcome: attempts.SaveOutcome
+
+
+def save_plain(
+    reads: Connection, attempt_id: int, number: int | None, recorder: Recorder
+) -> PlainSave | None:
+    """Save the answer posted to question ``number`` as a plain save, or None when it is not
+    one (or wrote nothing): then the caller saves under the attempt's lock. ``number`` None
+    is the one question the form shows (``shown``), as the autosave script posts it.
 
     The attempt is read, or taken as this worker kept it after its previous plain save
     (``kept_attempts``): the save is then its one write, whose conditions hold what was kept
@@ -305,22 +318,22 @@ def save_question_unlocked(
     if kept is not None:
         kept_loaded, recording = kept
         loaded = replace(kept_loaded, answers=dict(kept_loaded.answers))  # kept ones stay
-        saved = save_on_question_page(None, reads, loaded, number, recorder, recording)
+        saved = save_posted_question(None, reads, loaded, number, recorder, recording)
         if saved is not None:
             store.keep(key, version, (loaded, recording))
-            return saved[0]
+            return saved
     session = get_session()
     try:
         loaded = attempts.load(session, user_id, attempt_id, connection=reads)
     except NotFound:
         return None  # the locked path answers it
-    saved = save_on_question_page(session, reads, loaded, number, recorder)
+    saved = save_posted_question(session, reads, loaded, number, recorder)
     if saved is None:
         return None
-    response, outcome = saved
-    if store is not None and outcome.recording is not None and outcome.recording.library_id:
-        store.keep(key, version, (loaded, outcome.recording))
-    return response
+    recording = saved.outcome.recording
+    if store is not None and recording is not None and recording.library_id:
+        store.keep(key, version, (loaded, recording))
+    return saved
 
 
 #: Kept reads' key of an attempt kept for its next plain save (with its user, attempt id, and
@@ -346,19 +359,24 @@ def kept_attempts() -> tuple[KeptReads | None, int | None]:
     return store, store.version.read()
 
 
-def save_on_question_page(
+def save_posted_question(
     session: Session | None,
     reads: Connection,
     loaded: attempts.Loaded,
-    number: int,
+    number: int | None,
     recorder: Recorder,
     kept: attempts.Recording | None = None,
-) -> tuple[Response, attempts.SaveOutcome] | None:
-    """Save the answer posted to question ``number`` with ``attempts.save_unlocked``, and
-    where the button pressed leads; None when that did not save it. A kept attempt needs no
-    ORM session (``session`` None): nothing is read for it."""
-    total = len(loaded.attempt.question_ids)
-    if not 1 <= number <= total or loaded.settings.layout == "all_on_one_page":
+) -> PlainSave | None:
+    """Save the answer posted to question ``number`` (None: the one the form shows) with
+    ``attempts.save_unlocked``; None when that did not save it. A kept attempt needs no ORM
+    session (``session`` None): nothing is read for it."""
+    question_ids = loaded.attempt.question_ids
+    if number is None:
+        shown = request.form.getlist("shown")
+        if len(shown) != 1 or shown[0] not in question_ids:
+            return None
+        number = question_ids.index(shown[0]) + 1
+    if not 1 <= number <= len(question_ids) or loaded.settings.layout == "all_on_one_page":
         return None
     responses = responses_from_form(request.form, [attempts.question_form_at(loaded, number)])
     outcome = attempts.save_unlocked(
@@ -370,9 +388,7 @@ def save_on_question_page(
         kept=kept,
         synchronous_commit=current_app.config["LIBOPPI"].answer_commit_synchronous,
     )
-    if outcome is None:
-        return None
-    return redirect(target_after_save(loaded.attempt.id, number, total)), outcome
+    return None if outcome is None else PlainSave(loaded, number, outcome)
 
 
 def target_after_save(attempt_id: int, number: int, total: int) -> str:
@@ -435,7 +451,15 @@ def render_all_page(view: AttemptView) -> str:
 @bp.route("/attempts/<int:attempt_id>/autosave", methods=["POST"])
 @login_required
 def autosave(attempt_id: int):
-    """Save answers sent by the autosave script; the reply says only what was saved."""
+    """Save answers sent by the autosave script; the reply says only what was saved.
+
+    The script posts the page's form: on a page of one question, a plain save as the
+    question's own form makes (``save_plain``); anything else under the attempt's lock."""
+    reads = read_connection()
+    if attempts.can_save_unlocked(reads):
+        done = save_plain(reads, attempt_id, None, recorder())
+        if done is not None:
+            return autosaved(done.outcome)
     opened = open_attempt(attempt_id, for_save=True)
     if isinstance(opened, Response):
         return jsonify(status="closed", redirect=url_for("quiz.result", attempt_id=attempt_id))
@@ -449,6 +473,11 @@ def autosave(attempt_id: int):
         return jsonify(
             status=outcome.status, redirect=url_for("quiz.result", attempt_id=attempt_id)
         )
+    return autosaved(outcome)
+
+
+def autosaved(outcome: attempts.SaveOutcome) -> Response:
+    """The autosave script's reply to a save made: what was saved, never whether right."""
     return jsonify(
         status="saved",
         saved=list(outcome.saved),

@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 from liboppi.models import Answer, Attempt, AttemptStatus, Membership, Role
 from liboppi.services import attempts
 from tests.quiz_engine.conftest import RECORDER, quiz_text, statements
-from tests.web_client import post_form
+from tests.web_client import csrf_token, post_form
 
 from .test_pages import QUIZ, start
 
@@ -213,3 +213,49 @@ def test_the_same_response_saved_meanwhile_by_another_request_is_saved_already(
         "true",
         "false",
     ]
+
+
+def _autosave(client, attempt_id: int, fields: dict[str, str]):
+    token = csrf_token(client, f"/quizzes/{QUIZ}")
+    return client.post(
+        f"/quizzes/attempts/{attempt_id}/autosave", data={"csrf_token": token, **fields}
+    )
+
+
+def test_an_autosave_of_a_one_question_page_is_a_plain_save(
+    client, logged_in, quiz, db_session, locked_saves
+):
+    logged_in(Role.LEARNER)
+    attempt_id = start(client)
+    for response in ("true", "false", "false"):
+        reply = _autosave(client, attempt_id, {"shown": "tosi", "q.tosi": response})
+        assert reply.status_code == 200
+        body = reply.get_json()
+        assert (set(body), body["status"], body["saved"]) == (
+            {"status", "saved", "invalid", "saved_at"},
+            "saved",
+            ["tosi"],
+        )
+    assert locked_saves == []
+    assert _answer(db_session, attempt_id).response == "false"
+    # The button's post of the answer the script saved already writes nothing.
+    assert _save(client, attempt_id, "false").status_code == 302
+    answered = statements(db_session, "/answered")
+    assert [s["result"]["response"] for s in answered] == ["true", "false"]
+
+
+def test_an_autosave_of_several_questions_is_saved_under_the_lock(
+    client, logged_in, install_quiz, db_session, locked_saves
+):
+    install_quiz(quiz_text(types=("truefalse", "short"), layout="all_on_one_page"))
+    logged_in(Role.LEARNER)
+    attempt_id = start(client)
+    fields = {"shown": ["tosi", "lyhyt"], "q.tosi": "true", "q.lyhyt": "Koha"}
+    reply = _autosave(client, attempt_id, fields)
+    assert reply.status_code == 200
+    assert sorted(reply.get_json()["saved"]) == ["lyhyt", "tosi"]
+    assert locked_saves == [attempt_id]
+    # One shown question of an attempt on one page is still the page's save, under the lock.
+    reply = _autosave(client, attempt_id, {"shown": "tosi", "q.tosi": "false"})
+    assert reply.get_json()["saved"] == ["tosi"]
+    assert locked_saves == [attempt_id] * 2
