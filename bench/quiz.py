@@ -239,7 +239,7 @@ def quiz_answer(ctx: Context) -> list[Row]:
             goal=at_least(0.25),
             check=all_redirected,
         )
-        row.details["answer_commit"] = site.env.get("LIBOPPI_ANSWER_COMMIT", "asynchronous")
+        row.details["answer_commit"] = answer_commit(ctx, site.env)
         rows.append(row)
         if ctx.database_kind == "postgresql":
             rows.append(synchronous_saves(ctx, site, requests, (floor, floor_requests)))
@@ -254,6 +254,16 @@ def quiz_answer(ctx: Context) -> list[Row]:
         row.status = "error"
         row.note += f"; {failures} failed saves"
     return rows
+
+
+def answer_commit(ctx: Context, env: dict[str, str]) -> str:
+    """How the app run with ``env`` commits a plain answer save (``LIBOPPI_ANSWER_COMMIT``)."""
+    from liboppi.config import load_settings
+
+    from .servers import REPO_ROOT
+
+    synchronous = load_settings(env, ctx.tmp, REPO_ROOT).answer_commit_synchronous
+    return "synchronous" if synchronous else "asynchronous"
 
 
 def all_redirected(result: Any) -> str | None:
@@ -282,7 +292,7 @@ def synchronous_saves(
         )
     finally:
         server.stop()
-    row.details["answer_commit"] = "synchronous"
+    row.details["answer_commit"] = answer_commit(ctx, server.env)
     return row
 
 

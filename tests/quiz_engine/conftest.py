@@ -10,6 +10,7 @@ from datetime import UTC, datetime
 
 import pytest
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from liboppi import clock
 from liboppi.models import OutboxStatement, Quiz
@@ -271,3 +272,10 @@ def locked_saves(monkeypatch) -> list[int]:
 
     monkeypatch.setattr(attempts, "save_answers", counted)
     return made
+
+
+def elsewhere(app, change: Callable[[Session], None]) -> None:
+    """Make ``change`` in a session of its own, as another worker would, and commit it."""
+    with Session(app.extensions["liboppi.engine"]) as other:
+        change(other)
+        other.commit()

@@ -7,17 +7,15 @@ read and saved as before. SQLite keeps none (its data version changes with every
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import timedelta
 
 import pytest
 from sqlalchemy import select, text, update
-from sqlalchemy.orm import Session
 
 from liboppi.models import Answer, Membership, Quiz, Role
 from liboppi.services import attempts
 from liboppi.web.login import kept_reads
-from tests.quiz_engine.conftest import RECORDER, quiz_text, statements
+from tests.quiz_engine.conftest import RECORDER, elsewhere, quiz_text, statements
 from tests.waiting import wait_for
 from tests.web_client import post_form
 
@@ -75,13 +73,6 @@ def _answered(db_session) -> list[str]:
     return [s["result"]["response"] for s in statements(db_session, "/answered")]
 
 
-def _elsewhere(app, change: Callable[[Session], None]) -> None:
-    """Make ``change`` in a session of its own, as another worker would, and commit it."""
-    with Session(app.extensions["liboppi.engine"]) as other:
-        change(other)
-        other.commit()
-
-
 def test_a_changed_answer_is_saved_on_the_kept_attempt_without_reading_it(
     client, logged_in, quiz, db_session, loads, locked_saves, listening, on_postgresql
 ):
@@ -116,7 +107,7 @@ def test_the_same_response_again_writes_nothing_whatever_was_kept(
     assert _answered(db_session) == ["true", "false"]
 
     # Another worker saves "true": the kept "false" is out of date.
-    _elsewhere(
+    elsewhere(
         app, lambda s: attempts.save_answers(s, user.id, attempt_id, {"tosi": "true"}, RECORDER)
     )
     assert _save(client, attempt_id, "true").status_code == 302  # what the database has
@@ -134,7 +125,7 @@ def test_an_attempt_submitted_elsewhere_is_not_written_by_a_kept_save(
     attempt_id = start(client)
     _save(client, attempt_id, "true")
     _save(client, attempt_id, "false")
-    _elsewhere(app, lambda s: attempts.submit_attempt(s, user.id, attempt_id, RECORDER))
+    elsewhere(app, lambda s: attempts.submit_attempt(s, user.id, attempt_id, RECORDER))
     response = _save(client, attempt_id, "true")
     assert response.status_code == 302 and response.headers["Location"].endswith("/result")
     assert _answer(db_session, attempt_id).response == "false"  # as submitted
@@ -153,7 +144,7 @@ def test_a_first_answer_to_another_question_reads_the_attempt_for_its_time(
     frozen_clock.advance(timedelta(seconds=20))
     # Another worker saves the second question meanwhile: the time to answer it counts
     # from the latest save, which the kept attempt does not know of.
-    _elsewhere(
+    elsewhere(
         app, lambda s: attempts.save_answers(s, user.id, attempt_id, {"lyhyt": "a"}, RECORDER)
     )
     frozen_clock.advance(timedelta(seconds=7))

@@ -11,11 +11,10 @@ from datetime import timedelta
 
 import pytest
 from sqlalchemy import select, update
-from sqlalchemy.orm import Session
 
 from liboppi.models import Answer, Attempt, AttemptStatus, Membership, Role
 from liboppi.services import attempts
-from tests.quiz_engine.conftest import RECORDER, quiz_text, statements
+from tests.quiz_engine.conftest import RECORDER, elsewhere, quiz_text, statements
 from tests.web_client import csrf_token, post_form
 
 from .test_pages import QUIZ, start
@@ -50,6 +49,13 @@ def _save(client, attempt_id: int, response: str):
     url = f"/quizzes/attempts/{attempt_id}/questions/1"
     fields = {"shown": "tosi", "q.tosi": response, "go": "next"}
     return post_form(client, url, fields, page=f"/quizzes/{QUIZ}")
+
+
+def _saved_elsewhere(app, user_id: int, attempt_id: int, response: str) -> None:
+    """Save ``response`` under the attempt's lock in another request, as another worker."""
+    elsewhere(
+        app, lambda s: attempts.save_answers(s, user_id, attempt_id, {"tosi": response}, RECORDER)
+    )
 
 
 def _answer(db_session, attempt_id: int) -> Answer:
@@ -118,12 +124,9 @@ def test_an_attempt_submitted_after_the_read_keeps_its_answer(
     attempt_id = start(client)
     _save(client, attempt_id, "true")
 
-    def submit_elsewhere() -> None:
-        with Session(app.extensions["liboppi.engine"]) as other:
-            attempts.submit_attempt(other, user.id, attempt_id, RECORDER)
-            other.commit()
-
-    between_read_and_write(submit_elsewhere)
+    between_read_and_write(
+        lambda: elsewhere(app, lambda s: attempts.submit_attempt(s, user.id, attempt_id, RECORDER))
+    )
     response = _save(client, attempt_id, "false")
     assert response.status_code == 302 and response.headers["Location"].endswith("/result")
     assert _answer(db_session, attempt_id).response == "true"  # as submitted
@@ -137,12 +140,7 @@ def test_a_first_save_made_meanwhile_by_another_request_is_overwritten_under_the
     user = logged_in(Role.LEARNER)
     attempt_id = start(client)
 
-    def save_elsewhere() -> None:
-        with Session(app.extensions["liboppi.engine"]) as other:
-            attempts.save_answers(other, user.id, attempt_id, {"tosi": "false"}, RECORDER)
-            other.commit()
-
-    between_read_and_write(save_elsewhere)
+    between_read_and_write(lambda: _saved_elsewhere(app, user.id, attempt_id, "false"))
     assert _save(client, attempt_id, "true").status_code == 302
     assert _answer(db_session, attempt_id).response == "true"  # this request came last
     assert locked_saves == [attempt_id, attempt_id]  # the other's, then this one's
@@ -198,12 +196,7 @@ def test_the_same_response_saved_meanwhile_by_another_request_is_saved_already(
     attempt_id = start(client)
     _save(client, attempt_id, "true")
 
-    def save_elsewhere() -> None:
-        with Session(app.extensions["liboppi.engine"]) as other:
-            attempts.save_answers(other, user.id, attempt_id, {"tosi": "false"}, RECORDER)
-            other.commit()
-
-    between_read_and_write(save_elsewhere)
+    between_read_and_write(lambda: _saved_elsewhere(app, user.id, attempt_id, "false"))
     assert _save(client, attempt_id, "false").status_code == 302
     assert _answer(db_session, attempt_id).response == "false"
     # The write found the response there already: it wrote nothing, recorded nothing, and
