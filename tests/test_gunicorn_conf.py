@@ -85,3 +85,31 @@ def test_the_benchmarks_serve_with_productions_settings_file():
 
     source = inspect.getsource(servers.Server.start)
     assert '"python:liboppi.gunicorn_conf"' in source
+
+
+def test_a_setting_that_cannot_be_used_stops_gunicorn_and_the_commands_with_its_message():
+    environment = {**os.environ, "LIBOPPI_ANSWER_COMMIT": "off", "LIBOPPI_XAPI_SENDER": "off"}
+    message = (
+        "Liboppi cannot start: LIBOPPI_ANSWER_COMMIT must be asynchronous or synchronous, not 'off'"
+    )
+    command = subprocess.run(
+        [sys.executable, "-m", "flask", "--app", "wsgi", "quiz", "--help"],
+        cwd=ROOT,
+        env=environment,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert (command.returncode, command.stderr.strip()) == (3, message)
+    server = subprocess.run(
+        [sys.executable, "-m", "gunicorn", "-c", "python:liboppi.gunicorn_conf"]
+        + ["--bind", "127.0.0.1:0", "--workers", "1", "wsgi:app"],
+        cwd=ROOT,
+        env=environment,
+        capture_output=True,
+        text=True,
+        timeout=60,  # a worker started again and again would never end
+    )
+    assert server.returncode == 3
+    assert message in server.stderr
+    assert "Traceback" not in server.stderr
